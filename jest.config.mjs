@@ -1,0 +1,13 @@
+// Nest 12 is ESM-only and Jest's CommonJS runtime cannot `require` it on Node 20,
+// so the suite runs in Jest's ESM mode (see README FAQ "Why does `npm test` pass
+// --experimental-vm-modules?"). ts-jest only transpiles; `npm test` type-checks first.
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.spec.json' }],
+  },
+  testTimeout: 30000,
+};

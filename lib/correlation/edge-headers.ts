@@ -1,0 +1,57 @@
+import { CvdiagEdgeHeaderName, CvdiagEdgeHeaders } from '../envelope/envelope.types';
+
+/**
+ * The allow-list of SPEC section 6. Client-identifying headers (cf-connecting-ip,
+ * x-forwarded-for, …) are never read: only these names are looked up.
+ */
+export const EDGE_HEADER_NAMES: readonly CvdiagEdgeHeaderName[] = [
+  'cf-ray',
+  'cf-mitigated',
+  'cf-cache-status',
+  'x-railway-edge',
+  'x-railway-request-id',
+  'x-hikari-trace',
+  'retry-after',
+  'via',
+  'server',
+];
+
+const MAX_VALUE_CHARS = 256;
+
+const NULL_EDGE_HEADERS: Readonly<CvdiagEdgeHeaders> = Object.freeze(
+  Object.fromEntries(EDGE_HEADER_NAMES.map((name) => [name, null])) as CvdiagEdgeHeaders,
+);
+
+/** A fresh all-null bag, for rows that describe neither request nor response. */
+export function nullEdgeHeaders(): CvdiagEdgeHeaders {
+  return { ...NULL_EDGE_HEADERS };
+}
+
+export type HeaderLookup = (lowercaseName: string) => unknown;
+
+/**
+ * The 9 edge headers from a lookup by lowercase name (Node keeps incoming header
+ * names lowercase, and `getHeader` is case-insensitive, so names match in any case).
+ */
+export function pickEdgeHeaders(lookup: HeaderLookup): CvdiagEdgeHeaders {
+  const bag = nullEdgeHeaders();
+  for (const name of EDGE_HEADER_NAMES) {
+    let raw: unknown;
+    try {
+      raw = lookup(name);
+    } catch {
+      raw = undefined;
+    }
+    bag[name] = headerValue(raw);
+  }
+  return bag;
+}
+
+function headerValue(raw: unknown): string | null {
+  if (raw === undefined || raw === null) return null;
+  const joined = Array.isArray(raw) ? raw.map(String).join(', ') : String(raw);
+  if (joined.length <= MAX_VALUE_CHARS) return joined;
+  const cut = joined.charCodeAt(MAX_VALUE_CHARS - 2);
+  const end = cut >= 0xd800 && cut <= 0xdbff ? MAX_VALUE_CHARS - 2 : MAX_VALUE_CHARS - 1;
+  return `${joined.slice(0, end)}…`;
+}

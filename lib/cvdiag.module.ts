@@ -1,0 +1,106 @@
+import {
+  DynamicModule,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  OnApplicationShutdown,
+  OnModuleDestroy,
+  OnModuleInit,
+  Provider,
+} from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR, ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
+import {
+  CVDIAG_ASYNC_OPTIONS_TYPE,
+  CVDIAG_MODULE_OPTIONS,
+  CVDIAG_OPTIONS_TYPE,
+  CvdiagConfigurableModule,
+} from './cvdiag.module-definition';
+import { CvdiagService } from './cvdiag.service';
+import { CvdiagExceptionFilter } from './http/cvdiag-exception.filter';
+import { CvdiagRouteGuard } from './http/cvdiag-route.guard';
+import { CvdiagInterceptor } from './http/cvdiag.interceptor';
+import { attachIngressListener } from './http/ingress-listener';
+import { CvdiagModuleOptions } from './options/cvdiag-options.interface';
+import { validateOptions } from './options/validate-options';
+import { CvdiagRuntime } from './runtime/cvdiag-runtime';
+import { registerRuntime, unregisterRuntime } from './runtime/runtime-registry';
+
+const SHUTDOWN_FLUSH_MS = 2000;
+
+const PROVIDERS: Provider[] = [
+  {
+    provide: CvdiagRuntime,
+    useFactory: (options: CvdiagModuleOptions) => new CvdiagRuntime(validateOptions(options)),
+    inject: [CVDIAG_MODULE_OPTIONS],
+  },
+  CvdiagService,
+  CvdiagExceptionFilter,
+  { provide: APP_INTERCEPTOR, useClass: CvdiagInterceptor },
+  { provide: APP_GUARD, useClass: CvdiagRouteGuard },
+];
+
+/**
+ * Import once, in the root module: `CvdiagModule.forRoot()` or
+ * `CvdiagModule.forRootAsync({...})`. Global. Off unless `enabled: true` or
+ * `CVDIAG_BACKEND_EMITTER=1`.
+ */
+@Module({})
+export class CvdiagModule
+  extends CvdiagConfigurableModule
+  implements NestModule, OnModuleInit, OnModuleDestroy, OnApplicationShutdown
+{
+  private detachIngress?: () => void;
+
+  constructor(
+    private readonly runtime: CvdiagRuntime,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly appConfig: ApplicationConfig,
+    private readonly filter: CvdiagExceptionFilter,
+  ) {
+    super();
+  }
+
+  static forRoot(options: typeof CVDIAG_OPTIONS_TYPE = {}): DynamicModule {
+    validateOptions(options); // fail at the call site, with its stack
+    return withCvdiagProviders(super.forRoot(options));
+  }
+
+  static forRootAsync(options: typeof CVDIAG_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withCvdiagProviders(super.forRootAsync(options));
+  }
+
+  /**
+   * Runs while the app initialises, after `app.useGlobalFilters()` and before
+   * routes are built: the filter goes last among global filters, so Nest offers
+   * it every exception first and it hands each on (see CvdiagExceptionFilter).
+   */
+  configure(_consumer: MiddlewareConsumer): void {
+    const alreadyAdded = this.appConfig.getGlobalFilters().some((filter) => filter instanceof CvdiagExceptionFilter);
+    if (!alreadyAdded) this.appConfig.addGlobalFilter(this.filter);
+  }
+
+  onModuleInit(): void {
+    registerRuntime(this.runtime);
+    const server = this.adapterHost.httpAdapter?.getHttpServer?.();
+    this.detachIngress = attachIngressListener(server, this.runtime);
+  }
+
+  onModuleDestroy(): void {
+    this.detachIngress?.();
+    this.detachIngress = undefined;
+    unregisterRuntime(this.runtime);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runtime.emitter.flush(SHUTDOWN_FLUSH_MS);
+  }
+}
+
+function withCvdiagProviders(definition: DynamicModule): DynamicModule {
+  return {
+    ...definition,
+    global: true,
+    providers: [...(definition.providers ?? []), ...PROVIDERS],
+    exports: [...(definition.exports ?? []), CvdiagService],
+  };
+}

@@ -1,0 +1,66 @@
+import { ArgumentsHost, Injectable } from '@nestjs/common';
+import { cvdiagStorage } from './context/cvdiag-storage';
+import { requestStateFor } from './http/request-for-context';
+import { RequestState } from './http/request-state';
+import { CvdiagRuntime } from './runtime/cvdiag-runtime';
+
+/** The correlation of the current request or decorated call. */
+export interface CvdiagCorrelation {
+  testId: string;
+  traceId: string;
+  slug: string;
+  demo: string;
+}
+
+/**
+ * What decorators cannot see. Every method is safe to call at any time: outside
+ * an instrumented request, or with the emitter off, it does nothing.
+ */
+@Injectable()
+export class CvdiagService {
+  constructor(private readonly runtime: CvdiagRuntime) {}
+
+  /** Ids of the current request (e.g. to forward `x-test-id` to a downstream call), if instrumented. */
+  currentCorrelation(): CvdiagCorrelation | undefined {
+    const context = cvdiagStorage.getStore()?.context;
+    if (!context) return undefined;
+    return { testId: context.testId, traceId: context.traceId, slug: context.slug, demo: context.demo };
+  }
+
+  /** Token usage of the innermost @LlmCall in progress; shown on its `llm.call.response` row. */
+  recordLlmUsage(usage: { responseTokens?: number }): void {
+    this.guard('usage', () => cvdiagStorage.getStore()?.llmCall?.recordUsage(usage));
+  }
+
+  /**
+   * One event of a stream CVDIAG cannot see on the response (for example events
+   * batched into one write). Raw `res.write` calls and @Sse() events are already
+   * counted: do not mark those again.
+   */
+  markStreamEvent(eventType = 'chunk', payloadSizeBytes = 0): void {
+    this.guard('mark', () => {
+      const context = cvdiagStorage.getStore()?.context;
+      if (context instanceof RequestState) context.streamEvent(eventType, payloadSizeBytes);
+    });
+  }
+
+  /**
+   * An error the app handled itself and that no CVDIAG layer saw, e.g. in the
+   * app's own catch-all filter: pass the filter's `host` so the error is tied to
+   * its request. Written once per error object; it does not end the stream.
+   */
+  reportError(error: unknown, host?: ArgumentsHost): void {
+    this.guard('report', () => {
+      const context = host ? requestStateFor(this.runtime, host) : cvdiagStorage.getStore()?.context;
+      if (context instanceof RequestState) context.recordError(error, false);
+    });
+  }
+
+  private guard(kind: string, action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.runtime.faults.warn(`service-${kind}`, `CvdiagService.${kind} failed`, error);
+    }
+  }
+}

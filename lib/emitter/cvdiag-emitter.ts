@@ -1,0 +1,153 @@
+import { ROW_BYTE_CAP } from '../envelope/boundaries';
+import {
+  CvdiagBoundary,
+  CvdiagEdgeHeaders,
+  CvdiagEnvelope,
+  CvdiagOutcome,
+  CvdiagTier,
+} from '../envelope/envelope.types';
+import { monoMs, monoNs, newSpanId } from '../envelope/ids';
+import { sanitizeMetadata } from '../envelope/sanitize-metadata';
+import { serializeWithinCap, toLine } from '../envelope/serialize';
+import { nullEdgeHeaders } from '../correlation/edge-headers';
+import { CvdiagSink } from '../sinks/cvdiag-sink.interface';
+import { FaultLog } from './fault-log';
+
+/** The correlation fields every row of one request (or one detached call) shares. */
+export interface RowIdentity {
+  readonly tier: CvdiagTier;
+  readonly testId: string;
+  readonly traceId: string;
+  readonly slug: string;
+  readonly demo: string;
+}
+
+export interface RowSpec {
+  boundary: CvdiagBoundary;
+  outcome: CvdiagOutcome;
+  durationMs: number | null;
+  metadata: Record<string, unknown>;
+  edgeHeaders?: CvdiagEdgeHeaders;
+  parentSpanId: string | null;
+}
+
+/** A sink with its count of rows it could not take. */
+class SinkChannel {
+  dropped = 0;
+  constructor(readonly sink: CvdiagSink) {}
+}
+
+/**
+ * Builds, bounds and writes rows. Every failure is contained here: a row that
+ * cannot be built or written is dropped, counted and logged (rate-limited).
+ */
+export class CvdiagEmitter {
+  private readonly channels: SinkChannel[];
+
+  constructor(
+    sinks: readonly CvdiagSink[],
+    private readonly faults: FaultLog,
+    private readonly accountingIdentity: () => RowIdentity,
+  ) {
+    this.channels = sinks.map((sink) => new SinkChannel(sink));
+  }
+
+  /** Writes one row; returns its span id, or null when it was not written. */
+  emit(identity: RowIdentity, row: RowSpec): string | null {
+    let envelope: CvdiagEnvelope;
+    let line: string;
+    try {
+      envelope = this.build(identity, row);
+      line = toLine(serializeWithinCap(envelope, ROW_BYTE_CAP[identity.tier]));
+    } catch (error) {
+      this.faults.warn('build', `a ${row.boundary} row could not be built and was dropped`, error);
+      return null;
+    }
+    let written = false;
+    for (const channel of this.channels) {
+      if (this.deliver(channel, line, envelope)) written = true;
+    }
+    return written ? envelope.span_id : null;
+  }
+
+  async flush(timeoutMs: number): Promise<void> {
+    const flushes = this.channels.map(async ({ sink }) => {
+      try {
+        await sink.flush?.();
+      } catch (error) {
+        this.faults.warn('flush', 'a sink failed to flush on shutdown', error);
+      }
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    await Promise.race([Promise.all(flushes), deadline]);
+    clearTimeout(timer);
+  }
+
+  private deliver(channel: SinkChannel, line: string, envelope: CvdiagEnvelope): boolean {
+    if (channel.dropped > 0 && !this.reportDrops(channel)) {
+      channel.dropped++;
+      return false;
+    }
+    if (this.tryWrite(channel, line, envelope)) return true;
+    channel.dropped++;
+    return false;
+  }
+
+  /** The sink took rows again: tell it how many it missed before the next row. */
+  private reportDrops(channel: SinkChannel): boolean {
+    try {
+      const envelope = this.build(this.accountingIdentity(), {
+        boundary: 'cvdiag.queue_dropped',
+        outcome: 'info',
+        durationMs: null,
+        metadata: { dropped_count: channel.dropped },
+        parentSpanId: null,
+      });
+      const line = toLine(serializeWithinCap(envelope, ROW_BYTE_CAP.default));
+      if (!this.tryWrite(channel, line, envelope)) return false;
+      channel.dropped = 0;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private tryWrite(channel: SinkChannel, line: string, envelope: CvdiagEnvelope): boolean {
+    try {
+      return channel.sink.write(line, envelope) !== false;
+    } catch (error) {
+      this.faults.warn('sink', 'a sink threw while writing a row; the row was dropped', error);
+      return false;
+    }
+  }
+
+  private build(identity: RowIdentity, row: RowSpec): CvdiagEnvelope {
+    const { metadata, dropped } = sanitizeMetadata(row.boundary, row.metadata);
+    const now = monoMs();
+    // Key order is the schema's: keep this literal in SPEC section 2 order.
+    return {
+      schema_version: 1,
+      test_id: identity.testId,
+      trace_id: identity.traceId,
+      span_id: newSpanId(),
+      parent_span_id: row.parentSpanId,
+      layer: 'backend',
+      boundary: row.boundary,
+      slug: identity.slug,
+      demo: identity.demo,
+      ts: new Date().toISOString(),
+      mono_ns: monoNs(now),
+      duration_ms: row.durationMs,
+      outcome: row.outcome,
+      edge_headers: row.edgeHeaders ?? nullEdgeHeaders(),
+      metadata,
+      _metadata_dropped: dropped,
+      _truncated: false,
+    };
+  }
+}
+

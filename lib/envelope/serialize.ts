@@ -1,0 +1,88 @@
+import { sliceCodePoints } from '../scrub/scrub';
+import { EDGE_HEADER_NAMES } from '../correlation/edge-headers';
+import { CvdiagEnvelope } from './envelope.types';
+
+const LINE_SEPARATORS = /[\u2028\u2029]/g;
+
+/** `CVDIAG ` + compact JSON + `\n`. */
+export function toLine(json: string): string {
+  return `CVDIAG ${json}\n`;
+}
+
+/**
+ * Compact JSON of the envelope, trimmed to `capBytes` in the order of SPEC
+ * section 2. Sets `_truncated` when trimming changed anything. The envelope is
+ * modified in place: it is the emitter's own object, built for this row.
+ */
+export function serializeWithinCap(envelope: CvdiagEnvelope, capBytes: number): string {
+  let json = stringify(envelope);
+  if (fits(json, capBytes)) return json;
+
+  envelope._truncated = true;
+  const measure = (): boolean => fits((json = stringify(envelope)), capBytes);
+  const meta = envelope.metadata;
+  const metaKeys = Object.keys(meta);
+
+  // (1) long metadata strings to 61 chars + '...', nested values to a marker
+  for (const key of metaKeys) {
+    const value = meta[key];
+    if (typeof value === 'string' && value.length > 64) meta[key] = `${sliceCodePoints(value, 61)}...`;
+    else if (typeof value === 'object' && value !== null) meta[key] = '[truncated]';
+    else continue;
+    if (measure()) return json;
+  }
+  // (2) metadata strings over 8 chars to 5 chars + '...'
+  for (const key of metaKeys) {
+    const value = meta[key];
+    if (typeof value !== 'string' || value.length <= 8) continue;
+    meta[key] = `${sliceCodePoints(value, 5)}...`;
+    if (measure()) return json;
+  }
+  // (3) no metadata at all (not a drop of undeclared keys, so _metadata_dropped stays)
+  if (metaKeys.length > 0) {
+    envelope.metadata = {};
+    if (measure()) return json;
+  }
+  // (4) demo clamped
+  for (const limit of [64, 16, 4, 0]) {
+    if (envelope.demo.length <= limit) continue;
+    envelope.demo = limit === 0 ? '[clamped]' : `${sliceCodePoints(envelope.demo, limit)}…[clamped]`;
+    if (measure()) return json;
+  }
+  // (5) edge-header values cut, longest first
+  for (const limit of [128, 32, 8, 0]) {
+    const names = EDGE_HEADER_NAMES.filter((name) => byteLength(envelope.edge_headers[name]) > limit).sort(
+      (a, b) => byteLength(envelope.edge_headers[b]) - byteLength(envelope.edge_headers[a]),
+    );
+    for (const name of names) {
+      envelope.edge_headers[name] = cutUtf8(envelope.edge_headers[name]!, limit);
+      if (measure()) return json;
+    }
+  }
+  return json;
+}
+
+function stringify(envelope: CvdiagEnvelope): string {
+  const json = JSON.stringify(envelope);
+  // JSON leaves U+2028/U+2029 raw; some line readers split on them.
+  return json.includes('\u2028') || json.includes('\u2029')
+    ? json.replace(LINE_SEPARATORS, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'))
+    : json;
+}
+
+function fits(json: string, capBytes: number): boolean {
+  return json.length * 3 <= capBytes || Buffer.byteLength(json, 'utf8') <= capBytes;
+}
+
+function byteLength(value: string | null): number {
+  return value === null ? 0 : Buffer.byteLength(value, 'utf8');
+}
+
+function cutUtf8(value: string, maxBytes: number): string {
+  const bytes = Buffer.from(value, 'utf8');
+  if (bytes.length <= maxBytes) return value;
+  let end = maxBytes;
+  // Step back over continuation bytes (10xxxxxx) so no code point is split.
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
+}

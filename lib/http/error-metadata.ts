@@ -1,0 +1,87 @@
+import { scrub } from '../scrub/scrub';
+import { truncateUtf8 } from '../scrub/truncate-utf8';
+
+const MAX_MESSAGE_BYTES = 512;
+const MAX_FRAMES = 8;
+const MAX_FILE_CHARS = 200;
+const FRAME_MARKER = '\n    at ';
+
+export interface StackFrame {
+  file: string;
+  line: number | null;
+}
+
+/** Metadata of `backend.error.caught` for any thrown value. Never throws. */
+export function errorMetadata(error: unknown): Record<string, unknown> {
+  const rawMessage = readMessage(error);
+  const scrubbed = scrub(rawMessage);
+  const message = truncateUtf8(scrubbed, MAX_MESSAGE_BYTES);
+  const { frames, cut } = stackBrief(error);
+  return {
+    exception_type: exceptionType(error),
+    message_scrubbed: message,
+    stack_brief: frames,
+    truncated: message.length < scrubbed.length || scrubbed.length < rawMessage.length || cut,
+  };
+}
+
+/** The class name of an error (`RuntimeError`, `NotFoundException`), else the JS type of what was thrown. */
+export function exceptionType(error: unknown): string {
+  try {
+    if (typeof error === 'object' && error !== null) {
+      const ctorName = (error as { constructor?: { name?: unknown } }).constructor?.name;
+      if (typeof ctorName === 'string' && ctorName && ctorName !== 'Object') return ctorName;
+      const name = (error as { name?: unknown }).name;
+      if (typeof name === 'string' && name) return name;
+      return 'Object';
+    }
+    return typeof error;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function readMessage(error: unknown): string {
+  try {
+    if (typeof error === 'object' && error !== null) {
+      const message = (error as { message?: unknown }).message;
+      return typeof message === 'string' ? message : '';
+    }
+    return typeof error === 'string' ? error : String(error);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Up to 8 `{file, line}` frames. Frames are found by searching for "\n    at "
+ * rather than splitting the stack, which starts with the message and may be
+ * megabytes long.
+ */
+function stackBrief(error: unknown): { frames: StackFrame[]; cut: boolean } {
+  let stack: unknown;
+  try {
+    stack = (error as { stack?: unknown } | null)?.stack;
+  } catch {
+    return { frames: [], cut: false };
+  }
+  if (typeof stack !== 'string') return { frames: [], cut: false };
+  const frames: StackFrame[] = [];
+  let at = stack.indexOf(FRAME_MARKER);
+  while (at >= 0 && frames.length < MAX_FRAMES) {
+    const start = at + FRAME_MARKER.length;
+    const next = stack.indexOf('\n', start);
+    frames.push(parseFrame(stack.slice(start, next < 0 ? undefined : Math.min(next, start + 1024))));
+    at = next < 0 ? -1 : stack.indexOf(FRAME_MARKER, next);
+  }
+  return { frames, cut: at >= 0 };
+}
+
+/** `fn (/app/x.js:12:5)` or `/app/x.js:12:5` → file and line. */
+function parseFrame(text: string): StackFrame {
+  const location = text.endsWith(')') && text.includes(' (') ? text.slice(text.lastIndexOf(' (') + 2, -1) : text;
+  const match = /:(\d+):\d+$/.exec(location) ?? /:(\d+)$/.exec(location);
+  const file = match ? location.slice(0, match.index) : location;
+  const shortFile = file.startsWith(process.cwd()) ? file.slice(process.cwd().length + 1) : file;
+  return { file: scrub(shortFile.slice(-MAX_FILE_CHARS)), line: match ? Number(match[1]) : null };
+}

@@ -1,0 +1,69 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { correlate } from '../correlation/correlate';
+import { pickEdgeHeaders } from '../correlation/edge-headers';
+import { uuidv7 } from '../envelope/ids';
+import { scrub } from '../scrub/scrub';
+import type { CvdiagRuntime } from '../runtime/cvdiag-runtime';
+import { isSkipDecoratorInUse } from './skip-cvdiag.decorator';
+import { attachState, isIgnored, markIgnored, stateOf } from './request-registry';
+import { RequestState } from './request-state';
+import { observeResponse } from './response-observer';
+
+/**
+ * Starts CVDIAG for one request, once, at the first layer that sees it: the
+ * server's `request` listener normally; the guard, interceptor or filter when
+ * the app serves requests without its own server (serverless adapters).
+ * Returns undefined when the request is not instrumented (emitter off, path
+ * excluded); then nothing is built and the response is left untouched.
+ */
+export function beginRequest(
+  runtime: CvdiagRuntime,
+  request: IncomingMessage,
+  response: ServerResponse,
+): RequestState | undefined {
+  const existing = stateOf(request);
+  if (existing || isIgnored(request)) return existing;
+  if (!runtime.isEnabled()) {
+    markIgnored(request);
+    return undefined;
+  }
+  const url = typeof request.url === 'string' ? request.url : '/';
+  const query = url.indexOf('?');
+  const path = query < 0 ? url : url.slice(0, query);
+  if (runtime.isExcluded(path)) {
+    markIgnored(request);
+    return undefined;
+  }
+
+  const headers = request.headers;
+  const correlation = correlate(headers['x-test-id'], headers['x-aimock-context'], path, runtime.options);
+  const state = new RequestState(
+    runtime,
+    { ...correlation, traceId: uuidv7(), tier: runtime.tierFor(correlation.slug) },
+    request,
+    response,
+  );
+  attachState(request, state);
+  observeResponse(state, request, response);
+  state.ingress(
+    {
+      boundary: 'backend.request.ingress',
+      outcome: 'info',
+      durationMs: null,
+      metadata: {
+        method: typeof request.method === 'string' ? request.method.slice(0, 32) : 'UNKNOWN',
+        path: scrub(path),
+        content_length: parseContentLength(headers['content-length']),
+      },
+      edgeHeaders: pickEdgeHeaders((name) => headers[name]),
+      parentSpanId: null,
+    },
+    isSkipDecoratorInUse(),
+  );
+  return state;
+}
+
+function parseContentLength(header: unknown): number | null {
+  if (typeof header !== 'string' || !/^\d{1,15}$/.test(header.trim())) return null;
+  return Number(header.trim());
+}

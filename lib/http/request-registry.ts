@@ -1,0 +1,37 @@
+import type { IncomingMessage } from 'node:http';
+import type { RequestState } from './request-state';
+
+const STATE = Symbol('cvdiag.requestState');
+
+type Tagged = IncomingMessage & { [STATE]?: RequestState };
+
+/** Nest hands enhancers a FastifyRequest or an Express request; both lead to the Node request. */
+export function rawRequestOf(request: unknown): IncomingMessage | undefined {
+  if (typeof request !== 'object' || request === null) return undefined;
+  const raw = (request as { raw?: unknown }).raw;
+  return (typeof raw === 'object' && raw !== null ? raw : request) as IncomingMessage;
+}
+
+export function rawResponseOf<T>(response: T): T {
+  const raw = (response as { raw?: unknown } | null)?.raw;
+  return (typeof raw === 'object' && raw !== null ? raw : response) as T;
+}
+
+export function attachState(raw: IncomingMessage, state: RequestState): void {
+  Object.defineProperty(raw, STATE, { value: state, enumerable: false, configurable: true });
+}
+
+export function stateOf(raw: IncomingMessage | undefined): RequestState | undefined {
+  return raw ? (raw as Tagged)[STATE] : undefined;
+}
+
+/** Marks a request CVDIAG decided not to instrument, so later layers do not start it. */
+const IGNORED = Symbol('cvdiag.ignored');
+
+export function markIgnored(raw: IncomingMessage): void {
+  Object.defineProperty(raw, IGNORED, { value: true, enumerable: false, configurable: true });
+}
+
+export function isIgnored(raw: IncomingMessage): boolean {
+  return (raw as IncomingMessage & { [IGNORED]?: boolean })[IGNORED] === true;
+}

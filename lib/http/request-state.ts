@@ -1,0 +1,203 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CorrelationContext, ContextIdentity } from '../context/correlation-context';
+import { pickEdgeHeaders } from '../correlation/edge-headers';
+import type { RowSpec } from '../emitter/cvdiag-emitter';
+import { tierAllows } from '../envelope/boundaries';
+import { elapsedMs } from '../envelope/ids';
+import type { CvdiagRuntime } from '../runtime/cvdiag-runtime';
+import { errorMetadata } from './error-metadata';
+import { classifySseWrite } from './sse-chunk';
+
+type TerminationKind = 'rst' | 'timeout' | 'chunk_error';
+
+/**
+ * Everything CVDIAG tracks about one HTTP request, kept on the raw Node request
+ * (see `request-registry.ts`) so the ingress listener, guard, interceptor and
+ * filter all reach it on Express and Fastify alike.
+ */
+export class RequestState extends CorrelationContext {
+  /** The route is @SkipCvdiag: nothing more is written for this request. */
+  skipped = false;
+  /** The interceptor already wrapped this request (it may be registered twice). */
+  intercepted = false;
+  /** The handler is an @Sse() route: writes are parsed as SSE events. */
+  sseRoute = false;
+
+  private pendingIngress: RowSpec | null = null;
+  private streamed = false;
+  private firstByteWritten = false;
+  private bytesWritten = 0;
+  private eventCount = 0;
+  private streamErrored = false;
+  private timedOut = false;
+  private readonly errorsSeen = new WeakSet<object>();
+  private primitiveErrorSeen = false;
+
+  constructor(
+    runtime: CvdiagRuntime,
+    identity: ContextIdentity,
+    readonly rawRequest: IncomingMessage,
+    readonly rawResponse: ServerResponse,
+  ) {
+    super(runtime, identity);
+  }
+
+  /**
+   * Writes `request.ingress`, or holds it until the route is known when the app
+   * uses @SkipCvdiag (a skipped route must not write a lone ingress row).
+   */
+  ingress(row: RowSpec, holdUntilRouteKnown: boolean): void {
+    if (holdUntilRouteKnown) this.pendingIngress = row;
+    else this.rootSpanId = super.emit(row);
+  }
+
+  /** Called once Nest matched the route (guard or interceptor). */
+  routeResolved(skip: boolean): void {
+    if (skip) {
+      this.skipped = true;
+      this.pendingIngress = null;
+      return;
+    }
+    this.flushIngress();
+  }
+
+  override emit(row: RowSpec): string | null {
+    if (this.skipped) return null;
+    this.flushIngress();
+    return super.emit(row);
+  }
+
+  /** A body chunk went to the raw response (`write` or the final `end`). */
+  onBodyWrite(chunk: unknown, encoding: unknown, viaEnd: boolean): void {
+    const size = chunkByteLength(chunk, encoding);
+    if (size === 0) return;
+    this.bytesWritten += size;
+    // A body sent whole with end() is not a stream; any write() call makes it one.
+    if (!viaEnd) this.streamed = true;
+    if (!this.streamed || this.terminated) return;
+    if (!this.firstByteWritten) {
+      this.firstByteWritten = true;
+      this.emit({
+        boundary: 'backend.sse.first_byte',
+        outcome: 'info',
+        durationMs: null,
+        metadata: { delta_ms_from_ingress: elapsedMs(this.startMs) },
+        edgeHeaders: this.responseEdgeHeaders(),
+        parentSpanId: this.rootSpanId,
+      });
+    }
+    const eventType = this.sseRoute ? classifySseWrite(chunk) : 'chunk';
+    if (eventType !== null) this.streamEvent(eventType, size);
+  }
+
+  /** One event of the response stream; counted at every tier, written at debug. */
+  streamEvent(eventType: string, payloadSizeBytes: number): void {
+    if (this.terminated) return;
+    const sequence = this.eventCount++;
+    if (!tierAllows(this.tier, 'backend.sse.event')) return;
+    this.emit({
+      boundary: 'backend.sse.event',
+      outcome: 'info',
+      durationMs: null,
+      metadata: { event_type: eventType, payload_size_bytes: payloadSizeBytes, sequence_num: sequence },
+      parentSpanId: this.rootSpanId,
+    });
+  }
+
+  /**
+   * An exception surfaced while serving this request; written once per exception
+   * object. `breaksResponse`: it escaped to Nest (not one the app handled), so if
+   * body bytes already went out, the stream ended in a `chunk_error`.
+   */
+  recordError(error: unknown, breaksResponse: boolean): void {
+    if (breaksResponse && this.bytesWritten > 0) this.streamErrored = true;
+    if (this.isDuplicate(error) || this.terminated) return;
+    this.emit({
+      boundary: 'backend.error.caught',
+      outcome: 'err',
+      durationMs: elapsedMs(this.startMs),
+      metadata: errorMetadata(error),
+      parentSpanId: this.rootSpanId,
+    });
+  }
+
+  markTimedOut(): void {
+    this.timedOut = true;
+  }
+
+  /** The raw response finished or closed: write the one terminal row and stop this request's timers. */
+  terminate(): void {
+    if (this.terminated) return;
+    const response = this.rawResponse;
+    const finished = response.writableFinished;
+    const durationMs = elapsedMs(this.startMs);
+    let row: RowSpec;
+    if (finished && !this.streamErrored) {
+      const status = response.statusCode;
+      row = {
+        boundary: 'backend.response.complete',
+        outcome: status < 400 ? 'ok' : 'err',
+        durationMs,
+        metadata: {
+          http_status: status,
+          content_length: declaredContentLength(response) ?? this.bytesWritten,
+          total_duration_ms: durationMs,
+          sse_event_count: this.eventCount,
+        },
+        edgeHeaders: this.responseEdgeHeaders(),
+        parentSpanId: this.rootSpanId,
+      };
+    } else {
+      const kind: TerminationKind = this.streamErrored ? 'chunk_error' : this.timedOut ? 'timeout' : 'rst';
+      row = {
+        boundary: 'backend.sse.aborted',
+        outcome: kind === 'timeout' ? 'timeout' : 'err',
+        durationMs,
+        metadata: { termination_kind: kind, bytes_before_abort: this.bytesWritten },
+        edgeHeaders: this.responseEdgeHeaders(),
+        parentSpanId: this.rootSpanId,
+      };
+    }
+    this.emit(row);
+    this.terminated = true;
+    const clientLeft = !finished;
+    for (const work of [...this.openWork]) work.onRequestEnded(clientLeft);
+  }
+
+  private flushIngress(): void {
+    const pending = this.pendingIngress;
+    if (pending === null) return;
+    this.pendingIngress = null;
+    this.rootSpanId = super.emit(pending);
+  }
+
+  private isDuplicate(error: unknown): boolean {
+    if (typeof error === 'object' && error !== null) {
+      if (this.errorsSeen.has(error)) return true;
+      this.errorsSeen.add(error);
+      return false;
+    }
+    if (this.primitiveErrorSeen) return true;
+    this.primitiveErrorSeen = true;
+    return false;
+  }
+
+  private responseEdgeHeaders() {
+    const response = this.rawResponse;
+    return pickEdgeHeaders((name) => response.getHeader(name));
+  }
+}
+
+function chunkByteLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') {
+    return Buffer.byteLength(chunk, typeof encoding === 'string' && Buffer.isEncoding(encoding) ? encoding : 'utf8');
+  }
+  if (chunk instanceof Uint8Array) return chunk.byteLength;
+  return 0;
+}
+
+function declaredContentLength(response: ServerResponse): number | null {
+  const header = response.getHeader('content-length');
+  const value = typeof header === 'number' ? header : typeof header === 'string' ? Number(header) : NaN;
+  return Number.isInteger(value) && value >= 0 ? value : null;
+}

@@ -1,0 +1,53 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestState } from './request-state';
+
+type BodyMethod = (...args: unknown[]) => unknown;
+
+/**
+ * Counts body bytes and decides the terminal row from the raw Node response, so
+ * Express, Fastify and `@Res()` handlers are measured the same way. `write` and
+ * `end` are wrapped on this one response object (own properties, nothing global)
+ * and always forward their arguments and return value unchanged.
+ */
+export function observeResponse(state: RequestState, request: IncomingMessage, response: ServerResponse): void {
+  const target = response as unknown as { write: BodyMethod; end: BodyMethod };
+  const originalWrite = target.write;
+  const originalEnd = target.end;
+
+  target.write = function cvdiagWrite(this: unknown, ...args: unknown[]) {
+    observeChunk(state, args[0], args[1], false);
+    return originalWrite.apply(this, args);
+  };
+  target.end = function cvdiagEnd(this: unknown, ...args: unknown[]) {
+    if (typeof args[0] !== 'function') observeChunk(state, args[0], args[1], true);
+    return originalEnd.apply(this, args);
+  };
+
+  // A socket 'timeout' listener does not change Node's handling of the timeout
+  // (it only looks at listeners on the request, response and server).
+  const socket = request.socket;
+  const onTimeout = (): void => state.markTimedOut();
+  socket?.on('timeout', onTimeout);
+
+  const onEnd = (): void => {
+    response.removeListener('finish', onEnd);
+    response.removeListener('close', onEnd);
+    socket?.removeListener('timeout', onTimeout);
+    try {
+      state.terminate();
+    } catch (error) {
+      state.runtime.faults.warn('terminal', 'the terminal row of a request could not be written', error);
+    }
+  };
+  response.on('finish', onEnd);
+  response.on('close', onEnd);
+}
+
+function observeChunk(state: RequestState, chunk: unknown, encoding: unknown, viaEnd: boolean): void {
+  if (chunk === undefined || chunk === null) return;
+  try {
+    state.onBodyWrite(chunk, encoding, viaEnd);
+  } catch (error) {
+    state.runtime.faults.warn('write', 'a body write could not be observed', error);
+  }
+}

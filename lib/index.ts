@@ -1,0 +1,25 @@
+export { CvdiagModule } from './cvdiag.module';
+export { CVDIAG_MODULE_OPTIONS } from './cvdiag.module-definition';
+export { CvdiagService } from './cvdiag.service';
+export type { CvdiagCorrelation } from './cvdiag.service';
+export { AgentEntry } from './work/agent-entry.decorator';
+export type { AgentEntryOptions } from './work/agent-entry.decorator';
+export { LlmCall } from './work/llm-call.decorator';
+export type { LlmCallOptions } from './work/llm-call.decorator';
+export { SkipCvdiag } from './http/skip-cvdiag.decorator';
+export { CvdiagExceptionFilter } from './http/cvdiag-exception.filter';
+export { CvdiagInterceptor } from './http/cvdiag.interceptor';
+export { scrub } from './scrub/scrub';
+export { StdoutSink } from './sinks/stdout.sink';
+export type { CvdiagSink } from './sinks/cvdiag-sink.interface';
+export type { CvdiagModuleOptions } from './options/cvdiag-options.interface';
+export { CvdiagOptionsError } from './options/validate-options';
+export { BACKEND_BOUNDARIES } from './envelope/boundaries';
+export type {
+  CvdiagBoundary,
+  CvdiagEdgeHeaderName,
+  CvdiagEdgeHeaders,
+  CvdiagEnvelope,
+  CvdiagOutcome,
+  CvdiagTier,
+} from './envelope/envelope.types';

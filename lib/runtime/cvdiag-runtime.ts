@@ -1,0 +1,54 @@
+import { CorrelationContext } from '../context/correlation-context';
+import { detachedCorrelation } from '../correlation/correlate';
+import { CvdiagEmitter, RowIdentity } from '../emitter/cvdiag-emitter';
+import { FaultLog } from '../emitter/fault-log';
+import { uuidv7 } from '../envelope/ids';
+import { CvdiagTier } from '../envelope/envelope.types';
+import { ResolvedCvdiagOptions } from '../options/cvdiag-options.interface';
+import { isEmitterEnabled, resolveTier } from '../options/resolve-settings';
+import { compileExcludes, PathMatcher } from './path-matcher';
+
+/**
+ * Everything one CvdiagModule registration decided at startup: its options, its
+ * emitter and sinks. Requests and decorated calls read settings from here.
+ */
+export class CvdiagRuntime {
+  readonly faults = new FaultLog();
+  readonly emitter: CvdiagEmitter;
+  readonly isExcluded: PathMatcher;
+  private debugRefusalLogged = false;
+
+  constructor(readonly options: ResolvedCvdiagOptions) {
+    this.emitter = new CvdiagEmitter(options.sinks, this.faults, () => this.accountingIdentity());
+    this.isExcluded = compileExcludes(options.exclude);
+  }
+
+  /** Read live: the option, else CVDIAG_BACKEND_EMITTER. */
+  isEnabled(): boolean {
+    return isEmitterEnabled(this.options.enabled);
+  }
+
+  tierFor(slug: string): CvdiagTier {
+    const decision = resolveTier(this.options.tier, slug);
+    if (decision.refusedDebug && !this.debugRefusalLogged) {
+      this.debugRefusalLogged = true;
+      this.faults.warn('debug-refused', decision.refusedDebug);
+    }
+    return decision.tier;
+  }
+
+  /** A context for decorated work called outside any request (SPEC section 5, last point). */
+  detachedContext(): CorrelationContext {
+    const correlation = detachedCorrelation(this.options.slug);
+    return new CorrelationContext(this, {
+      ...correlation,
+      traceId: uuidv7(),
+      tier: this.tierFor(correlation.slug),
+    });
+  }
+
+  private accountingIdentity(): RowIdentity {
+    const correlation = detachedCorrelation(this.options.slug);
+    return { ...correlation, traceId: uuidv7(), tier: 'default' };
+  }
+}

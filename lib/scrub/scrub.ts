@@ -1,0 +1,104 @@
+import { BEARER_PATTERN, KEY_VALUE_PATTERN, PROVIDER_KEY_PATTERN } from './secret-patterns';
+
+export const REDACTED = '[REDACTED]';
+
+/** Only this many characters are scanned; the rest is dropped and counted. */
+export const SCRUB_SCAN_LIMIT = 2048;
+
+/**
+ * Returns `value` as a string with every known secret shape replaced by
+ * `[REDACTED]`. `null` and `undefined` give `""`. Never throws, and its cost is
+ * bounded by the scan limit whatever the input.
+ */
+export function scrub(value: unknown): string {
+  const text = toText(value);
+  if (text.length <= SCRUB_SCAN_LIMIT) {
+    return redactSecrets(text);
+  }
+  const prefix = sliceCodePoints(text, SCRUB_SCAN_LIMIT);
+  return `${redactSecrets(prefix)}…[unscanned:${text.length - prefix.length}]`;
+}
+
+function redactSecrets(text: string): string {
+  let out = redactUrlUserinfo(text);
+  out = out.replace(KEY_VALUE_PATTERN, (_match, key: string, separator: string) => key + separator + REDACTED);
+  out = out.replace(BEARER_PATTERN, `Bearer ${REDACTED}`);
+  return out.replace(PROVIDER_KEY_PATTERN, REDACTED);
+}
+
+/**
+ * `scheme://user:pass@host` → `scheme://[REDACTED]@host`. The userinfo is
+ * everything up to the last `@` of the authority, so `a@b@host` is covered; the
+ * authority ends at `/`, `?`, `#`, white space or a quote, so nothing is redacted
+ * in a path, query or fragment. One forward pass: linear time.
+ */
+export function redactUrlUserinfo(text: string): string {
+  let schemeEnd = text.indexOf('://');
+  if (schemeEnd < 0) return text;
+  let out = '';
+  let copiedUpTo = 0;
+  while (schemeEnd >= 0) {
+    const authorityStart = schemeEnd + 3;
+    let cursor = authorityStart;
+    let lastAt = -1;
+    while (cursor < text.length) {
+      const code = text.charCodeAt(cursor);
+      if (endsAuthority(code)) break;
+      if (code === 0x40 /* @ */) lastAt = cursor;
+      cursor++;
+    }
+    if (lastAt >= authorityStart) {
+      out += text.slice(copiedUpTo, authorityStart) + REDACTED;
+      copiedUpTo = lastAt;
+    }
+    schemeEnd = text.indexOf('://', cursor);
+  }
+  return copiedUpTo === 0 ? text : out + text.slice(copiedUpTo);
+}
+
+function endsAuthority(code: number): boolean {
+  // / ? # " ' < > ` and any white space or control character
+  return (
+    code <= 0x20 ||
+    code === 0x2f ||
+    code === 0x3f ||
+    code === 0x23 ||
+    code === 0x22 ||
+    code === 0x27 ||
+    code === 0x3c ||
+    code === 0x3e ||
+    code === 0x60
+  );
+}
+
+function toText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || value === undefined) return '';
+  try {
+    if (value instanceof Error) return `${value.name}: ${value.message}`;
+    if (typeof value === 'object') return JSON.stringify(value, cycleSafeReplacer()) ?? '';
+    return String(value);
+  } catch {
+    return '[unprintable]';
+  }
+}
+
+function cycleSafeReplacer(): (key: string, value: unknown) => unknown {
+  const seen = new WeakSet<object>();
+  return (_key, value) => {
+    if (typeof value === 'bigint') return value.toString();
+    if (typeof value === 'object' && value !== null) {
+      if (seen.has(value)) return '[circular]';
+      seen.add(value);
+    }
+    return value;
+  };
+}
+
+/** The first `max` UTF-16 units of `text`, one less if that would split a surrogate pair. */
+export function sliceCodePoints(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  const end = last >= 0xd800 && last <= 0xdbff ? max - 1 : max;
+  return text.slice(0, end);
+}

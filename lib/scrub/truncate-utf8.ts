@@ -1,0 +1,18 @@
+/**
+ * `text` cut to at most `maxBytes` UTF-8 bytes without splitting a code point.
+ * Returns the text unchanged when it already fits.
+ */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  // Each UTF-16 unit encodes to at most 3 bytes, so short strings skip the count.
+  if (text.length * 3 <= maxBytes || Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  let bytes = 0;
+  let index = 0;
+  while (index < text.length) {
+    const code = text.codePointAt(index)!;
+    const size = code <= 0x7f ? 1 : code <= 0x7ff ? 2 : code <= 0xffff ? 3 : 4;
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    index += code > 0xffff ? 2 : 1;
+  }
+  return text.slice(0, index);
+}

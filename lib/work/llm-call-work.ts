@@ -1,0 +1,105 @@
+import type { CorrelationContext } from '../context/correlation-context';
+import type { LlmUsageTarget } from '../context/cvdiag-storage';
+import { tierAllows } from '../envelope/boundaries';
+import { elapsedMs } from '../envelope/ids';
+import { exceptionType } from '../http/error-metadata';
+import { WorkEnd, WorkTracker } from './work-tracker';
+
+export interface LlmCallOptions {
+  provider?: string;
+  model?: string;
+  /** Overrides the module's `heartbeatIntervalMs` for this method. */
+  heartbeatIntervalMs?: number;
+}
+
+export interface LlmCallSettings {
+  provider: string | null;
+  model: string | null;
+  promptTokenEstimate: number;
+  heartbeatIntervalMs: number;
+}
+
+/**
+ * `backend.llm.call.start` when called, a heartbeat every interval while the
+ * call is outstanding, and `backend.llm.call.response` when it settles. The
+ * heartbeat timer is unref'd and stops at the call's end or the request's end.
+ */
+export class LlmCallWork extends WorkTracker implements LlmUsageTarget {
+  private heartbeat?: NodeJS.Timeout;
+  private responseTokens: number | null = null;
+
+  constructor(
+    context: CorrelationContext,
+    parentSpanId: string | null,
+    private readonly settings: LlmCallSettings,
+  ) {
+    super(context, parentSpanId);
+  }
+
+  recordUsage(usage: { responseTokens?: number }): void {
+    if (isCount(usage.responseTokens)) this.responseTokens = usage.responseTokens;
+  }
+
+  protected start(): string | null {
+    return this.context.emit({
+      boundary: 'backend.llm.call.start',
+      outcome: 'info',
+      durationMs: null,
+      metadata: {
+        provider: this.settings.provider,
+        model: this.settings.model,
+        prompt_token_count_estimate: this.settings.promptTokenEstimate,
+      },
+      parentSpanId: this.parentSpanId,
+    });
+  }
+
+  protected finish(how: WorkEnd, latencyMs: number): void {
+    this.context.emit({
+      boundary: 'backend.llm.call.response',
+      outcome: how.kind === 'ok' ? 'ok' : 'err',
+      durationMs: latencyMs,
+      metadata: {
+        provider: this.settings.provider,
+        model: this.settings.model,
+        response_token_count: this.responseTokens,
+        latency_ms: latencyMs,
+        error_class: how.kind === 'ok' ? null : how.kind === 'err' ? exceptionType(how.error) : 'Abandoned',
+      },
+      parentSpanId: this.spanId ?? this.parentSpanId,
+    });
+  }
+
+  protected override afterStart(): void {
+    if (this.context.terminated || !tierAllows(this.context.tier, 'backend.llm.call.heartbeat')) return;
+    this.heartbeat = setInterval(() => this.beat(), this.settings.heartbeatIntervalMs);
+    this.heartbeat.unref();
+  }
+
+  protected override stopTimers(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  private beat(): void {
+    if (this.isEnded || this.context.terminated) {
+      this.stopTimers();
+      return;
+    }
+    try {
+      this.context.emit({
+        boundary: 'backend.llm.call.heartbeat',
+        outcome: 'info',
+        durationMs: null,
+        metadata: { elapsed_ms_since_start: elapsedMs(this.startMs) },
+        parentSpanId: this.spanId ?? this.parentSpanId,
+      });
+    } catch (error) {
+      this.context.runtime.faults.warn('heartbeat', 'a heartbeat row could not be written', error);
+    }
+  }
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}

@@ -1,0 +1,82 @@
+import type { CvdiagEnvelope } from '../../lib';
+
+const PREFIX = 'CVDIAG ';
+
+export interface CapturedRow extends CvdiagEnvelope {
+  /** The exact line as written, with its trailing newline. */
+  readonly __line: string;
+}
+
+/**
+ * Records what the process writes to stdout. The library's real stdout sink
+ * calls `process.stdout.write` once per row; this sits at that outermost point,
+ * so everything between the app and the terminal (envelope, scrubbing, caps,
+ * serialization, sink) runs for real. Each write that starts with `CVDIAG ` must
+ * be exactly one complete line, or `rows()` throws. Set CVDIAG_TEST_ECHO=1 to
+ * also pass the rows through to the real stdout.
+ */
+export class StdoutCapture {
+  private readonly writes: string[] = [];
+  private readonly original = process.stdout.write;
+  private active = false;
+
+  start(): this {
+    const original = this.original;
+    const writes = this.writes;
+    const echo = process.env.CVDIAG_TEST_ECHO === '1';
+    this.active = true;
+    process.stdout.write = function capture(this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+      const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+      if (text.startsWith(PREFIX)) {
+        writes.push(text);
+        if (!echo) {
+          const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+          callback?.();
+          return true;
+        }
+      }
+      return (original as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof process.stdout.write;
+    return this;
+  }
+
+  stop(): void {
+    if (this.active) process.stdout.write = this.original;
+    this.active = false;
+  }
+
+  clear(): void {
+    this.writes.length = 0;
+  }
+
+  /** Every CVDIAG row written so far, parsed. Throws if any write was not exactly one valid line. */
+  rows(): CapturedRow[] {
+    return this.writes.map((line) => {
+      if (!line.endsWith('\n') || line.indexOf('\n') !== line.length - 1) {
+        throw new Error(`a CVDIAG write is not exactly one line: ${JSON.stringify(line.slice(0, 200))}`);
+      }
+      const parsed = JSON.parse(line.slice(PREFIX.length)) as CvdiagEnvelope;
+      return Object.assign(parsed, { __line: line }) as CapturedRow;
+    });
+  }
+
+  /** All raw text written as CVDIAG rows (for "no secret anywhere" checks). */
+  text(): string {
+    return this.writes.join('');
+  }
+}
+
+/** Rows grouped by request (trace_id), in write order. */
+export function byTrace(rows: readonly CapturedRow[]): Map<string, CapturedRow[]> {
+  const groups = new Map<string, CapturedRow[]>();
+  for (const row of rows) {
+    const group = groups.get(row.trace_id) ?? [];
+    group.push(row);
+    groups.set(row.trace_id, group);
+  }
+  return groups;
+}
+
+export function boundariesOf(rows: readonly CapturedRow[]): string[] {
+  return rows.map((row) => row.boundary);
+}

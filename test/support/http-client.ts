@@ -1,0 +1,79 @@
+import { request as httpRequest, IncomingHttpHeaders } from 'node:http';
+
+export interface HttpResult {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface RequestOptions {
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** A plain HTTP/1.1 request over a fresh connection; resolves with the whole response. */
+export function send(baseUrl: string, options: RequestOptions): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      `${baseUrl}${options.path}`,
+      { method: options.method ?? 'GET', headers: options.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/**
+ * Reads a streamed response until `bytes` body bytes arrived, then destroys the
+ * socket: a real client disconnect mid-stream. Resolves with what was read.
+ */
+export function readThenDisconnect(baseUrl: string, options: RequestOptions & { bytes: number }): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      `${baseUrl}${options.path}`,
+      { method: options.method ?? 'GET', headers: options.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let received = 0;
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          received += chunk.length;
+          if (received >= options.bytes) {
+            req.destroy();
+            resolve(Buffer.concat(chunks));
+          }
+        });
+        res.on('error', () => undefined);
+        res.on('end', () => reject(new Error('the stream ended before the client disconnected')));
+      },
+    );
+    req.on('error', () => undefined);
+    req.end(options.body);
+  });
+}
+
+/** Sends the request and disconnects after `afterMs`, whether or not anything arrived. */
+export function disconnectAfter(baseUrl: string, options: RequestOptions & { afterMs: number }): Promise<void> {
+  return new Promise((resolve) => {
+    const req = httpRequest(`${baseUrl}${options.path}`, {
+      method: options.method ?? 'GET',
+      headers: options.headers,
+      agent: false,
+    });
+    req.on('error', () => undefined);
+    req.on('response', (res) => res.on('error', () => undefined).resume());
+    req.end(options.body);
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, options.afterMs);
+  });
+}
