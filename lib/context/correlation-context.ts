@@ -1,6 +1,7 @@
 import type { CvdiagRuntime } from '../runtime/cvdiag-runtime';
 import type { RowIdentity, RowSpec } from '../emitter/cvdiag-emitter';
 import type { CvdiagTier } from '../envelope/envelope.types';
+import { tierAllows } from '../envelope/boundaries';
 import { monoMs } from '../envelope/ids';
 
 /** A unit of decorated work (agent run, LLM call) that the request's end must know about. */
@@ -45,7 +46,9 @@ export class CorrelationContext implements RowIdentity {
     this.demo = identity.demo;
   }
 
+  /** Writes the row if this context's tier includes its boundary; returns its span id, or null. */
   emit(row: RowSpec): string | null {
+    if (!tierAllows(this.tier, row.boundary)) return null;
     return this.runtime.emitter.emit(this, row);
   }
 }

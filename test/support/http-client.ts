@@ -1,4 +1,5 @@
 import { request as httpRequest, IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 
 export interface HttpResult {
   status: number;
@@ -75,5 +76,36 @@ export function disconnectAfter(baseUrl: string, options: RequestOptions & { aft
       req.destroy();
       resolve();
     }, options.afterMs);
+  });
+}
+
+/**
+ * Sends `text` as-is over a TCP connection and resolves with everything the
+ * server answers until it closes or `idleMs` pass without data. For requests no
+ * well-behaved client would send.
+ */
+export function sendRaw(baseUrl: string, text: string | Buffer, idleMs = 300): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const finish = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(finish, idleMs);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      arm();
+    });
+    socket.on('error', finish);
+    socket.on('close', finish);
+    socket.write(text);
+    arm();
   });
 }

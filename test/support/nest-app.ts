@@ -1,4 +1,4 @@
-import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 
@@ -21,12 +21,13 @@ export async function startApp(
   rootModule: Type<unknown> | DynamicModule,
   adapter: AdapterName,
   setup?: (app: INestApplication) => void,
+  logger: LoggerService | false = false,
 ): Promise<RunningApp> {
   const moduleRef = await Test.createTestingModule({ imports: [rootModule] }).compile();
   const app =
     adapter === 'fastify'
-      ? moduleRef.createNestApplication(new FastifyAdapter() as never, { logger: false })
-      : moduleRef.createNestApplication({ logger: false });
+      ? moduleRef.createNestApplication(new FastifyAdapter() as never, { logger })
+      : moduleRef.createNestApplication({ logger });
   setup?.(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

@@ -1,0 +1,66 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { uuidv7 } from 'uuidv7';
+import { agentAppModule } from './fixtures/agent-app';
+import { StdoutCapture } from './support/cvdiag-capture';
+import { expectValidRows } from './support/envelope-contract';
+import { DEBUG_ENV, useEnv } from './support/env';
+import { send } from './support/http-client';
+import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
+
+const REQUESTS = 50;
+
+describe.each(ADAPTERS)('50 concurrent streamed requests on %s', (adapter) => {
+  useEnv(DEBUG_ENV);
+  let capture: StdoutCapture;
+  let running: RunningApp | undefined;
+  beforeEach(() => {
+    capture = new StdoutCapture().start();
+  });
+  afterEach(async () => {
+    await running?.close();
+    running = undefined;
+    capture.stop();
+  });
+
+  it('keeps every row, from services, timers and stream callbacks, on its own request', async () => {
+    running = await startApp(agentAppModule(), adapter);
+    const url = running.url;
+    const testIds = Array.from({ length: REQUESTS }, () => uuidv7());
+    const responses = await Promise.all(
+      testIds.map((testId, index) =>
+        send(url, {
+          // Alternate the two stream shapes: @Sse() Observable and raw res.write.
+          method: index % 2 === 0 ? 'GET' : 'POST',
+          path: index % 2 === 0 ? `/chat/sse?q=${index}` : '/chat/stream',
+          headers: { 'x-test-id': testId, 'x-aimock-context': `load-test/run-${index}` },
+        }),
+      ),
+    );
+    expect(responses.every((response) => response.status === 200)).toBe(true);
+    await waitFor(
+      () => capture.rows().filter((row) => row.boundary === 'backend.response.complete').length === REQUESTS,
+      'all terminals',
+    );
+
+    const traces = expectValidRows(capture.rows());
+    expect(traces.size).toBe(REQUESTS);
+    const seenTestIds = new Set<string>();
+    for (const trace of traces.values()) {
+      const testId = trace[0].test_id;
+      const index = testIds.indexOf(testId);
+      expect(index).toBeGreaterThanOrEqual(0);
+      seenTestIds.add(testId);
+      expect(trace.every((row) => row.demo === `run-${index}`)).toBe(true);
+      // Each request ran one agent and one LLM call: a row that leaked into
+      // another request's context would show up as a second one here.
+      const count = (boundary: string) => trace.filter((row) => row.boundary === boundary).length;
+      expect(count('backend.agent.enter')).toBe(1);
+      expect(count('backend.agent.exit')).toBe(1);
+      expect(count('backend.llm.call.start')).toBe(1);
+      expect(count('backend.llm.call.response')).toBe(1);
+      expect(count('backend.llm.call.heartbeat')).toBeGreaterThanOrEqual(1);
+      expect(count('backend.sse.event')).toBeGreaterThanOrEqual(2);
+    }
+    expect(seenTestIds.size).toBe(REQUESTS);
+  });
+});

@@ -1,0 +1,136 @@
+import { Controller, Post } from '@nestjs/common';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { agentAppModule } from './fixtures/agent-app';
+import { StdoutCapture } from './support/cvdiag-capture';
+import { expectValidRows, UUIDV7 } from './support/envelope-contract';
+import { DEBUG_ENV, useEnv } from './support/env';
+import { send, sendRaw } from './support/http-client';
+import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
+
+const MEGABYTE = 1024 * 1024;
+
+@Controller('hostile')
+class HostileController {
+  /** 1 MB message with secrets at the start, the middle and the end. */
+  @Post('huge-error')
+  hugeError(): never {
+    const filler = 'x'.repeat(MEGABYTE / 2);
+    throw new Error(`sk-live-startsecret123 ${filler} Bearer middle.secret.token ${filler} sk-live-endsecret456`);
+  }
+
+  @Post('cycle')
+  cycle(): never {
+    const error = new Error('cyclic api_key=hunter2-cyclic') as Error & { self?: unknown };
+    error.self = error;
+    throw error;
+  }
+
+  @Post('separators')
+  separators(): never {
+    throw new Error('line\u2028separator\u2029paragraph\nnewline\r\u0000nul');
+  }
+
+  @Post('throws-string')
+  throwsString(): never {
+    throw 'a plain string with password=p4ssw0rd-thrown';
+  }
+}
+
+const SECRETS = ['startsecret123', 'middle.secret', 'endsecret456', 'hunter2-cyclic', 'p4ssw0rd-thrown', 'sk-path-secret-123', 'tok3n-in-query', '203.0.113.9', 'top-secret-auth'];
+
+describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
+  useEnv(DEBUG_ENV);
+  let capture: StdoutCapture;
+  let running: RunningApp | undefined;
+  beforeEach(() => {
+    capture = new StdoutCapture().start();
+  });
+  afterEach(async () => {
+    await running?.close();
+    running = undefined;
+    capture.stop();
+  });
+
+  const terminals = () => capture.rows().filter((row) => row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted').length;
+
+  it('mints a UUIDv7 for non-UUID, empty, UUIDv4 and 10 KB x-test-id values', async () => {
+    running = await startApp(agentAppModule({ enabled: true }), adapter);
+    const values = ['not-a-uuid', '', '6f1c2d3e-4b5a-4c6d-8e7f-8091a2b3c4d5', 'a'.repeat(10 * 1024), ' 0190A9C0-1A2B-7C3D-8E4F-5A6B7C8D9E0F '];
+    for (const value of values) {
+      expect((await send(running.url, { path: '/json', headers: { 'x-test-id': value } })).status).toBe(200);
+    }
+    await waitFor(() => terminals() === values.length, 'terminals');
+    const traces = expectValidRows(capture.rows(), { tier: 'default' });
+    const testIds = [...traces.values()].map((trace) => trace[0].test_id);
+    expect(testIds.every((id) => UUIDV7.test(id))).toBe(true);
+    // A valid id in any case, with spaces around it, is adopted trimmed and lowercased.
+    expect(testIds).toContain('0190a9c0-1a2b-7c3d-8e4f-5a6b7c8d9e0f');
+    expect(new Set(testIds).size).toBe(values.length);
+  });
+
+  it('adopts a probe id sanitized to [a-z0-9._-] with adoptTestId', async () => {
+    running = await startApp(agentAppModule({ enabled: true, adoptTestId: true }), adapter);
+    await send(running.url, { path: '/json', headers: { 'x-test-id': 'D4-Slug-Run7' } });
+    await send(running.url, { path: '/json', headers: { 'x-test-id': 'p!r@o#b$e 1' } });
+    await send(running.url, { path: '/json', headers: { 'x-test-id': '!!!' } });
+    await waitFor(() => terminals() === 3, 'terminals');
+    const rows = capture.rows();
+    expectValidRows(rows, { adoptedTestIds: true });
+    const ids = rows.filter((row) => row.boundary === 'backend.response.complete').map((row) => row.test_id);
+    expect(ids[0]).toBe('d4-slug-run7');
+    expect(ids[1]).toBe('probe1');
+    expect(UUIDV7.test(ids[2])).toBe(true);
+  });
+
+  it('writes one valid line per row for odd bytes in headers and paths, huge edge headers and secrets in paths', async () => {
+    running = await startApp(agentAppModule({ enabled: true }), adapter);
+    const longRay = 'r'.repeat(5000);
+    const raw = [
+      'GET /chat%0A%0Dinjected%E2%80%A8/sk-path-secret-123?token=tok3n-in-query HTTP/1.1',
+      'Host: 127.0.0.1',
+      'X-Test-Id: \t\u00ff\u00fe',
+      'X-Aimock-Context: Weird\tSlug/demo\u00e9',
+      `CF-Ray: ${longRay}`,
+      'Via: 1.1 proxy\u00e9\u00ff',
+      'X-Forwarded-For: 203.0.113.9',
+      'CF-Connecting-IP: 203.0.113.9',
+      'Authorization: Bearer top-secret-auth',
+      'Connection: close',
+      '',
+      '',
+    ].join('\r\n');
+    const answer = await sendRaw(running.url, Buffer.from(raw, 'latin1'));
+    expect(answer).toMatch(/^HTTP\/1\.1 404/);
+    await waitFor(() => terminals() === 1, 'terminal');
+    const rows = capture.rows();
+    expectValidRows(rows);
+    const ingress = rows.find((row) => row.boundary === 'backend.request.ingress')!;
+    expect(ingress.metadata.path).not.toContain('sk-path-secret-123');
+    expect(ingress.metadata.path).not.toContain('?');
+    expect(ingress.edge_headers['cf-ray']!.length).toBeLessThanOrEqual(256);
+    expect(ingress.edge_headers['cf-ray']!.endsWith('…')).toBe(true);
+    expect(ingress.slug).toBe('unknown');
+    for (const secret of SECRETS) expect(capture.text()).not.toContain(secret);
+  });
+
+  it('survives a 1 MB exception message, a cyclic error and a thrown string', async () => {
+    running = await startApp(agentAppModule({ enabled: true }, { controllers: [HostileController] }), adapter);
+    for (const path of ['/hostile/huge-error', '/hostile/cycle', '/hostile/separators', '/hostile/throws-string']) {
+      const response = await send(running.url, { method: 'POST', path });
+      expect(response.status).toBe(500);
+    }
+    await waitFor(() => terminals() === 4, 'terminals');
+    const rows = capture.rows();
+    expectValidRows(rows);
+    const errors = rows.filter((row) => row.boundary === 'backend.error.caught');
+    expect(errors.map((row) => row.metadata.exception_type)).toEqual(['Error', 'Error', 'Error', 'string']);
+    // JSON escaping keeps every separator inside the one line.
+    expect(errors[2].__line).not.toMatch(/[\u2028\u2029\r]/);
+    expect(errors[2].metadata.message_scrubbed).toBe('line\u2028separator\u2029paragraph\nnewline\r\u0000nul');
+    expect(errors[0].metadata.truncated).toBe(true);
+    expect(Buffer.byteLength(errors[0].__line)).toBeLessThan(16384);
+    for (const secret of SECRETS) expect(capture.text()).not.toContain(secret);
+    // The app is still serving.
+    expect((await send(running.url, { path: '/json' })).status).toBe(200);
+  });
+});
