@@ -1,0 +1,209 @@
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Injectable,
+  MessageEvent,
+  MiddlewareConsumer,
+  Module,
+  NestMiddleware,
+  NestModule,
+  Post,
+  Res,
+  Sse,
+} from '@nestjs/common';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { concat, interval, map, Observable, take, throwError } from 'rxjs';
+import { CvdiagModule, CvdiagModuleOptions, SkipCvdiag } from '../lib';
+import { ChatController, FakeLlmClient, rawStream, ShowcaseAgent } from './fixtures/agent-app';
+import { boundariesOf, CapturedRow, StdoutCapture } from './support/cvdiag-capture';
+import { expectValidRows } from './support/envelope-contract';
+import { DEBUG_ENV, useEnv } from './support/env';
+import { send } from './support/http-client';
+import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
+
+class StreamBroke extends Error {
+  override name = 'StreamBroke';
+}
+
+@Controller('life')
+class LifecycleController {
+  @Sse('sse-error-after-events')
+  errorAfterEvents(): Observable<MessageEvent> {
+    return concat(
+      interval(1).pipe(take(3), map((i) => ({ data: { i } }))),
+      throwError(() => new StreamBroke('upstream died with api_key=abc123secret')),
+    );
+  }
+
+  @Sse('sse-error-before-events')
+  errorBeforeEvents(): Observable<MessageEvent> {
+    return throwError(() => new BadRequestException('bad prompt'));
+  }
+
+  @Post('raw-error-after-writes')
+  async rawErrorAfterWrites(@Res() res: Parameters<typeof rawStream>[0]): Promise<void> {
+    const raw = rawStream(res);
+    raw.writeHead(200, { 'content-type': 'text/event-stream' });
+    raw.write('data: one\n\n');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    throw new StreamBroke('raw stream failed');
+  }
+
+  @Get('skipped')
+  @SkipCvdiag()
+  skipped(): string {
+    return 'not instrumented';
+  }
+
+  @Get('health')
+  health(): string {
+    return 'ok';
+  }
+
+  @Get('middleware-error')
+  neverReached(): string {
+    return 'unreachable';
+  }
+}
+
+@Controller('quiet')
+@SkipCvdiag()
+class QuietController {
+  @Get()
+  quiet(): string {
+    return 'quiet';
+  }
+}
+
+@Injectable()
+class FailingMiddleware implements NestMiddleware {
+  use(): void {
+    throw new BadRequestException('rejected by middleware');
+  }
+}
+
+function lifecycleModule(options: CvdiagModuleOptions) {
+  @Module({
+    imports: [CvdiagModule.forRoot(options)],
+    controllers: [ChatController, LifecycleController, QuietController],
+    providers: [ShowcaseAgent, FakeLlmClient, FailingMiddleware],
+  })
+  class LifecycleModule implements NestModule {
+    configure(consumer: MiddlewareConsumer): void {
+      consumer.apply(FailingMiddleware).forRoutes('life/middleware-error');
+    }
+  }
+  return LifecycleModule;
+}
+
+describe.each(ADAPTERS)('request lifecycle on %s', (adapter) => {
+  useEnv(DEBUG_ENV);
+  let capture: StdoutCapture;
+  let running: RunningApp;
+  beforeEach(async () => {
+    capture = new StdoutCapture().start();
+    running = await startApp(lifecycleModule({ exclude: ['/life/health'] }), adapter);
+  });
+  afterEach(async () => {
+    await running.close();
+    capture.stop();
+  });
+
+  const terminalRows = () => capture.rows().filter((row) => row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted');
+  async function rowsOf(method: string, path: string): Promise<{ status: number; body: string; rows: CapturedRow[] }> {
+    const before = terminalRows().length;
+    const response = await send(running.url, { method, path });
+    await waitFor(() => terminalRows().length === before + 1, `terminal of ${path}`);
+    const rows = capture.rows();
+    expectValidRows(rows);
+    const traceId = terminalRows()[before].trace_id;
+    return { status: response.status, body: response.body.toString(), rows: rows.filter((row) => row.trace_id === traceId) };
+  }
+
+  it('an unknown route: ingress, error.caught (NotFoundException), complete 404', async () => {
+    const { status, rows } = await rowsOf('GET', '/no/such/route');
+    expect(status).toBe(404);
+    expect(boundariesOf(rows)).toEqual(['backend.request.ingress', 'backend.error.caught', 'backend.response.complete']);
+    expect(rows[1].metadata.exception_type).toBe('NotFoundException');
+    expect(rows[2].metadata.http_status).toBe(404);
+    expect(rows[2].outcome).toBe('err');
+  });
+
+  it('a request rejected by a guard: ingress, error.caught (ForbiddenException), complete 403', async () => {
+    const { status, rows } = await rowsOf('GET', '/guarded');
+    expect(status).toBe(403);
+    expect(boundariesOf(rows)).toEqual(['backend.request.ingress', 'backend.error.caught', 'backend.response.complete']);
+    expect(rows[1].metadata.exception_type).toBe('ForbiddenException');
+  });
+
+  it('an exception thrown by middleware: error.caught and a terminal', async () => {
+    const { status, rows } = await rowsOf('GET', '/life/middleware-error');
+    expect(status).toBe(400);
+    expect(boundariesOf(rows)).toEqual(['backend.request.ingress', 'backend.error.caught', 'backend.response.complete']);
+    expect(rows[1].metadata.exception_type).toBe('BadRequestException');
+  });
+
+  it('a handler error seen by both interceptor and filter is written once', async () => {
+    const { rows } = await rowsOf('POST', '/boom');
+    expect(rows.filter((row) => row.boundary === 'backend.error.caught')).toHaveLength(1);
+  });
+
+  it('an @Sse() stream erroring after events: error.caught then sse.aborted chunk_error, secret scrubbed', async () => {
+    const { status, rows } = await rowsOf('GET', '/life/sse-error-after-events');
+    expect(status).toBe(200);
+    const order = boundariesOf(rows);
+    expect(order.filter((boundary) => boundary === 'backend.sse.event').length).toBeGreaterThanOrEqual(3);
+    expect(order.indexOf('backend.error.caught')).toBeLessThan(order.indexOf('backend.sse.aborted'));
+    expect(order).not.toContain('backend.response.complete');
+    const aborted = rows.find((row) => row.boundary === 'backend.sse.aborted')!;
+    expect(aborted.metadata.termination_kind).toBe('chunk_error');
+    expect(aborted.metadata.bytes_before_abort).toBeGreaterThan(0);
+    expect(capture.text()).not.toContain('abc123secret');
+  });
+
+  it('an @Sse() stream erroring before any event: error.caught then complete 400 from the filter', async () => {
+    const { status, rows } = await rowsOf('GET', '/life/sse-error-before-events');
+    const order = boundariesOf(rows);
+    expect(order.filter((boundary) => boundary === 'backend.error.caught')).toHaveLength(1);
+    // Nest 11.1.24+/12 defers SSE headers, so the filter still answers with the exception's status.
+    expect(status).toBe(400);
+    const terminal = rows.find((row) => row.boundary === 'backend.response.complete')!;
+    expect(terminal.metadata.http_status).toBe(400);
+    expect(order).not.toContain('backend.sse.aborted');
+  });
+
+  it('a raw stream whose handler throws after writing: sse.aborted chunk_error', async () => {
+    const { rows } = await rowsOf('POST', '/life/raw-error-after-writes');
+    const aborted = rows.find((row) => row.boundary === 'backend.sse.aborted')!;
+    expect(aborted.metadata.termination_kind).toBe('chunk_error');
+    expect(aborted.metadata.bytes_before_abort).toBe('data: one\n\n'.length);
+    expect(rows.filter((row) => row.boundary === 'backend.error.caught')).toHaveLength(1);
+  });
+
+  it('@SkipCvdiag() on a route or a controller, and excluded paths, write nothing', async () => {
+    expect((await send(running.url, { path: '/life/skipped' })).body.toString()).toBe('not instrumented');
+    expect((await send(running.url, { path: '/quiet' })).body.toString()).toBe('quiet');
+    expect((await send(running.url, { path: '/life/health' })).body.toString()).toBe('ok');
+    // A request after them proves the rows would have been written by now.
+    await rowsOf('GET', '/json');
+    const paths = capture.rows().filter((row) => row.boundary === 'backend.request.ingress').map((row) => row.metadata.path);
+    expect(paths).toEqual(['/json']);
+    expect(terminalRows()).toHaveLength(1);
+  });
+
+  it('decorated work called outside any request gets a minted test id, the configured slug and demo "default"', async () => {
+    const agent = running.app.get(ShowcaseAgent);
+    const answer = await agent.answerOnce('a background job');
+    expect(answer).toContain('answer');
+    await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.agent.exit'), 'agent.exit');
+    const rows = capture.rows();
+    const traceIds = [...new Set(rows.map((row) => row.trace_id))];
+    expectValidRows(rows, { detachedTraces: traceIds });
+    expect(traceIds).toHaveLength(1);
+    expect(boundariesOf(rows)).toEqual(
+      expect.arrayContaining(['backend.agent.enter', 'backend.llm.call.start', 'backend.llm.call.response', 'backend.agent.exit']),
+    );
+    expect(rows.every((row) => row.slug === 'unknown' && row.demo === 'default')).toBe(true);
+  });
+});
