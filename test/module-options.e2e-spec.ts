@@ -1,0 +1,98 @@
+import { Injectable, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { CvdiagModule, CvdiagModuleOptions, CvdiagOptionsError } from '../lib';
+import { ChatController, FakeLlmClient, ShowcaseAgent } from './fixtures/agent-app';
+import { StdoutCapture } from './support/cvdiag-capture';
+import { expectValidRows } from './support/envelope-contract';
+import { useEnv } from './support/env';
+import { send } from './support/http-client';
+import { RunningApp, startApp, waitFor } from './support/nest-app';
+
+describe('invalid options fail at startup, naming the option and what it allows', () => {
+  it.each([
+    [{ tier: 'loud' }, /"tier" must be one of "default", "verbose", "debug"/],
+    [{ slug: 'Not A Slug' }, /"slug" must be a string matching/],
+    [{ enabled: 'yes' }, /"enabled" must be true, false or unset/],
+    [{ heartbeatIntervalMs: -5 }, /"heartbeatIntervalMs" must be an integer from 1/],
+    [{ adoptTestId: 1 }, /"adoptTestId" must be true or false/],
+    [{ exclude: ['health'] }, /"exclude" must be an array of paths starting with "\/"/],
+    [{ sinks: [{}] }, /"sinks" must be an array of objects with a write/],
+    [{ tire: 'debug' }, /"tire" must be one of the known options/],
+  ])('forRoot(%j)', (options, message) => {
+    expect(() => CvdiagModule.forRoot(options as CvdiagModuleOptions)).toThrow(CvdiagOptionsError);
+    expect(() => CvdiagModule.forRoot(options as CvdiagModuleOptions)).toThrow(message);
+  });
+
+  it('forRootAsync: the factory result is validated when the app starts', async () => {
+    const compile = Test.createTestingModule({
+      imports: [CvdiagModule.forRootAsync({ useFactory: () => ({ slug: 'BAD SLUG' }) })],
+    }).compile();
+    await expect(compile).rejects.toThrow(/"slug" must be a string matching/);
+  });
+});
+
+@Injectable()
+class SettingsService {
+  readonly cvdiag: CvdiagModuleOptions = { enabled: true, tier: 'verbose', slug: 'from-config' };
+}
+@Module({ providers: [SettingsService], exports: [SettingsService] })
+class SettingsModule {}
+
+describe('module registration', () => {
+  useEnv({ SHOWCASE_ENV: 'test' });
+  let capture: StdoutCapture;
+  let running: RunningApp | undefined;
+  beforeEach(() => {
+    capture = new StdoutCapture().start();
+  });
+  afterEach(async () => {
+    await running?.close();
+    running = undefined;
+    capture.stop();
+  });
+
+  it('forRootAsync takes its options from an injected provider', async () => {
+    @Module({
+      imports: [
+        CvdiagModule.forRootAsync({
+          imports: [SettingsModule],
+          inject: [SettingsService],
+          useFactory: (settings: SettingsService) => settings.cvdiag,
+        }),
+      ],
+      controllers: [ChatController],
+      providers: [ShowcaseAgent, FakeLlmClient],
+    })
+    class AsyncAppModule {}
+    running = await startApp(AsyncAppModule, 'express');
+    await send(running.url, { path: '/json' });
+    await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
+    const rows = capture.rows();
+    expectValidRows(rows, { tier: 'verbose' });
+    expect(rows.map((row) => row.boundary)).toEqual(['backend.request.ingress', 'backend.response.complete']);
+    expect(rows.every((row) => row.slug === 'from-config')).toBe(true);
+  });
+
+  it('imported twice, it still writes each row once', async () => {
+    @Module({ imports: [CvdiagModule.forRoot({ enabled: true, tier: 'verbose' })] })
+    class FeatureModule {}
+    @Module({
+      imports: [CvdiagModule.forRoot({ enabled: true, tier: 'verbose', slug: 'root' }), FeatureModule],
+      controllers: [ChatController],
+      providers: [ShowcaseAgent, FakeLlmClient],
+    })
+    class TwiceModule {}
+    running = await startApp(TwiceModule, 'express');
+    expect((await send(running.url, { method: 'POST', path: '/boom' })).status).toBe(500);
+    await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const rows = capture.rows();
+    expectValidRows(rows, { tier: 'verbose' });
+    expect(rows.map((row) => row.boundary)).toEqual([
+      'backend.request.ingress',
+      'backend.error.caught',
+      'backend.response.complete',
+    ]);
+  });
+});

@@ -1,0 +1,79 @@
+import { describe, expect, it } from '@jest/globals';
+import { scrub } from '../lib';
+
+describe('scrub()', () => {
+  it.each([
+    ['Authorization: Bearer abc.def-ghi_123==', 'abc.def'],
+    ['bearer lowercase-token', 'lowercase-token'],
+    ['BEARER SHOUTED', 'SHOUTED'],
+    ['key sk-test-12345 here', 'sk-test-12345'],
+    ['sk-proj-AbCdEf0123456789', 'AbCdEf0123456789'],
+    ['pk-live-0123456789', 'pk-live'],
+    ['rk_test_abcdefgh1234', 'rk_test_abcdefgh1234'],
+    ['token ghp_0123456789abcdefABCDEF', 'ghp_0123456789'],
+    ['xoxb-1234-5678-abcdefgh', 'xoxb-1234'],
+    ['AKIAABCDEFGHIJKLMNOP', 'AKIAABCDEFGHIJKLMNOP'],
+    ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.c2lnbmF0dXJl', 'eyJzdWIiOiIxMjM0NSJ9'],
+    ['api_key=abc123', 'abc123'],
+    ['{"api-key": "quoted secret"}', 'quoted secret'],
+    ['password: hunter2', 'hunter2'],
+    ['client_secret=s3cr3t&x=1', 's3cr3t'],
+    ['authorization: Basic dXNlcjpwYXNz', 'dXNlcjpwYXNz'],
+  ])('redacts %j', (input, secret) => {
+    const output = scrub(input);
+    expect(output).not.toContain(secret);
+    expect(output).toContain('[REDACTED]');
+  });
+
+  it.each([
+    ['https://user:pw@host/path', 'https://[REDACTED]@host/path'],
+    ['postgres://token@db:5432/app', 'postgres://[REDACTED]@db:5432/app'],
+    ['http://a@b@host/x', 'http://[REDACTED]@host/x'],
+    ['see https://host/path?email=a@b.c#frag@x', 'see https://host/path?email=a@b.c#frag@x'],
+    ['https://host/user@path', 'https://host/user@path'],
+  ])('URL userinfo only: %j', (input, expected) => {
+    expect(scrub(input)).toBe(expected);
+  });
+
+  it.each(['ask-me-later', 'task-list', 'risk-assessment', 'max_tokens: 100', 'tokens=5', 'plain text'])('keeps %j', (input) => {
+    expect(scrub(input)).toBe(input);
+  });
+
+  it('maps null and undefined to "", other values to text', () => {
+    expect(scrub(null)).toBe('');
+    expect(scrub(undefined)).toBe('');
+    expect(scrub(42)).toBe('42');
+    expect(scrub(new Error('sk-test-12345 failed'))).toBe('Error: [REDACTED] failed');
+    const cyclic: Record<string, unknown> = { api_key: 'x' };
+    cyclic.self = cyclic;
+    expect(scrub(cyclic)).toContain('[circular]');
+  });
+
+  it('scans 2048 characters and counts the rest', () => {
+    const input = `${'a'.repeat(2040)} sk-test-12345 ${'b'.repeat(5000)}`;
+    const output = scrub(input);
+    expect(output.startsWith('a'.repeat(2040))).toBe(true);
+    expect(output).toMatch(/…\[unscanned:\d+\]$/);
+    const dropped = Number(/unscanned:(\d+)/.exec(output)![1]);
+    expect(dropped).toBe(input.length - 2048);
+    expect(output).not.toContain('sk-test-12345');
+  });
+
+  it('never splits a surrogate pair at the scan limit', () => {
+    const output = scrub(`${'a'.repeat(2047)}😀tail`);
+    expect(output).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+
+  it('finishes adversarial inputs (patterns are linear; the jest timeout bounds this)', () => {
+    const adversarial = [
+      'a'.repeat(100_000),
+      'bearer '.repeat(20_000),
+      'sk-'.repeat(30_000),
+      'http://'.repeat(20_000) + '@',
+      `x://${'@'.repeat(50_000)}`,
+      'api_key='.repeat(20_000),
+      `${'a_'.repeat(50_000)}password`,
+    ];
+    for (const input of adversarial) expect(typeof scrub(input)).toBe('string');
+  });
+});
