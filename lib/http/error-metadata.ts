@@ -1,4 +1,4 @@
-import { scrub } from '../scrub/scrub';
+import { scrub, SCRUB_SCAN_LIMIT } from '../scrub/scrub';
 import { truncateUtf8 } from '../scrub/truncate-utf8';
 
 const MAX_MESSAGE_BYTES = 512;
@@ -17,11 +17,13 @@ export function errorMetadata(error: unknown): Record<string, unknown> {
   const scrubbed = scrub(rawMessage);
   const message = truncateUtf8(scrubbed, MAX_MESSAGE_BYTES);
   const { frames, cut } = stackBrief(error);
+  // Redaction changes the length too; only the scan limit and the byte cap cut.
+  const messageCut = rawMessage.length > SCRUB_SCAN_LIMIT || message.length < scrubbed.length;
   return {
     exception_type: exceptionType(error),
     message_scrubbed: message,
     stack_brief: frames,
-    truncated: message.length < scrubbed.length || scrubbed.length < rawMessage.length || cut,
+    truncated: messageCut || cut,
   };
 }
 
