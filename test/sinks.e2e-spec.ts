@@ -1,0 +1,77 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { CvdiagEnvelope, CvdiagSink, StdoutSink } from '../lib';
+import { agentAppModule } from './fixtures/agent-app';
+import { CaptureLogger } from './support/capture-logger';
+import { StdoutCapture } from './support/cvdiag-capture';
+import { expectValidRows } from './support/envelope-contract';
+import { useEnv } from './support/env';
+import { send } from './support/http-client';
+import { RunningApp, startApp, waitFor } from './support/nest-app';
+
+/** Refuses its first `refusals` rows (as a backed-up sink would), then takes everything. */
+class RecoveringSink implements CvdiagSink {
+  readonly received: CvdiagEnvelope[] = [];
+  flushed = false;
+  constructor(private refusals: number) {}
+  write(_line: string, envelope: Readonly<CvdiagEnvelope>): boolean {
+    if (this.refusals > 0) {
+      this.refusals--;
+      return false;
+    }
+    this.received.push(structuredClone(envelope) as CvdiagEnvelope);
+    return true;
+  }
+  async flush(): Promise<void> {
+    this.flushed = true;
+  }
+}
+
+class ThrowingSink implements CvdiagSink {
+  write(): boolean {
+    throw new Error('collector unreachable: token=should-not-be-logged');
+  }
+}
+
+describe('sinks', () => {
+  useEnv({ SHOWCASE_ENV: 'test' });
+  let capture: StdoutCapture;
+  let running: RunningApp | undefined;
+  beforeEach(() => {
+    capture = new StdoutCapture().start();
+  });
+  afterEach(async () => {
+    await running?.close();
+    running = undefined;
+    capture.stop();
+  });
+
+  it('counts rows a sink refused and reports them with cvdiag.queue_dropped once it recovers; other sinks get every row', async () => {
+    const recovering = new RecoveringSink(3);
+    running = await startApp(agentAppModule({ enabled: true, tier: 'verbose', sinks: [new StdoutSink(), recovering] }), 'express');
+    for (let i = 0; i < 3; i++) await send(running.url, { path: '/json' });
+    await waitFor(() => capture.rows().filter((row) => row.boundary === 'backend.response.complete').length === 3, 'terminals');
+
+    const stdoutRows = capture.rows();
+    expectValidRows(stdoutRows, { tier: 'verbose' });
+    expect(stdoutRows).toHaveLength(6);
+    const boundaries = recovering.received.map((row) => row.boundary);
+    expect(boundaries[0]).toBe('cvdiag.queue_dropped');
+    expect(recovering.received[0].metadata).toEqual({ dropped_count: 3 });
+    expect(boundaries.filter((boundary) => boundary !== 'cvdiag.queue_dropped')).toHaveLength(3);
+
+    await running.close();
+    running = undefined;
+    expect(recovering.flushed).toBe(true);
+  });
+
+  it('a sink that throws never reaches the app, and is reported once, without the error message', async () => {
+    const logger = new CaptureLogger();
+    running = await startApp(agentAppModule({ enabled: true, sinks: [new ThrowingSink(), new StdoutSink()] }), 'express', undefined, logger);
+    for (let i = 0; i < 5; i++) expect((await send(running.url, { path: '/json' })).status).toBe(200);
+    await waitFor(() => capture.rows().length === 5, 'rows on stdout');
+    expectValidRows(capture.rows(), { tier: 'default' });
+    const sinkWarnings = logger.warnings.filter((message) => message.includes('sink threw'));
+    expect(sinkWarnings).toHaveLength(1);
+    expect(logger.warnings.join('\n')).not.toContain('should-not-be-logged');
+  });
+});
