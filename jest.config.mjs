@@ -9,5 +9,7 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.spec.json' }],
   },
+  // Tests import the library by its package name, as users do; here it is the source.
+  moduleNameMapper: { '^nestjs-cvdiag$': '<rootDir>/lib/index.ts' },
   testTimeout: 30000,
 };

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { CvdiagModule, CvdiagSink } from '../lib';
+import { CvdiagModule, CvdiagSink } from 'nestjs-cvdiag';
 import { AgentController } from './agent/agent.controller';
 import { AgentService } from './agent/agent.service';
 import { LLM_SETTINGS, LlmSettings, OpenAiChatClient } from './llm/openai-chat.client';

@@ -10,7 +10,7 @@
 import 'reflect-metadata';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { BACKEND_BOUNDARIES, StdoutSink } from '../lib';
+import { BACKEND_BOUNDARIES, StdoutSink } from 'nestjs-cvdiag';
 import { AppModule } from './app.module';
 import { runScenario, Scenario, ScenarioResult } from './client/scripted-client';
 import { SummarySink } from './client/summary.sink';

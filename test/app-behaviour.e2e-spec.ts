@@ -17,7 +17,7 @@ import {
 } from '@nestjs/common';
 import { APP_FILTER, Reflector } from '@nestjs/core';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { AgentEntry, CvdiagModule, CvdiagModuleOptions } from '../lib';
+import { AgentEntry, CvdiagModule, CvdiagModuleOptions } from 'nestjs-cvdiag';
 import { agentAppModule } from './fixtures/agent-app';
 import { StdoutCapture } from './support/cvdiag-capture';
 import { expectValidRows } from './support/envelope-contract';

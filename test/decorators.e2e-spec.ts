@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Readable } from 'node:stream';
 import { Observable } from 'rxjs';
-import { AgentEntry, CvdiagModule, CvdiagService, LlmCall } from '../lib';
+import { AgentEntry, CvdiagModule, CvdiagService, LlmCall } from 'nestjs-cvdiag';
 import { boundariesOf, StdoutCapture } from './support/cvdiag-capture';
 import { expectValidRows } from './support/envelope-contract';
 import { DEBUG_ENV, useEnv } from './support/env';

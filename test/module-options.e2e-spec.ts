@@ -1,7 +1,7 @@
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { CvdiagModule, CvdiagModuleOptions, CvdiagOptionsError } from '../lib';
+import { CvdiagModule, CvdiagModuleOptions, CvdiagOptionsError } from 'nestjs-cvdiag';
 import { ChatController, FakeLlmClient, ShowcaseAgent } from './fixtures/agent-app';
 import { StdoutCapture } from './support/cvdiag-capture';
 import { expectValidRows } from './support/envelope-contract';

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { concat, interval, map, Observable, take, throwError } from 'rxjs';
-import { CvdiagModule, CvdiagModuleOptions, SkipCvdiag } from '../lib';
+import { CvdiagModule, CvdiagModuleOptions, SkipCvdiag } from 'nestjs-cvdiag';
 import { ChatController, FakeLlmClient, rawStream, ShowcaseAgent } from './fixtures/agent-app';
 import { boundariesOf, CapturedRow, StdoutCapture } from './support/cvdiag-capture';
 import { expectValidRows } from './support/envelope-contract';

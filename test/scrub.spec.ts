@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { scrub } from '../lib';
+import { scrub } from 'nestjs-cvdiag';
 
 describe('scrub()', () => {
   it.each([

@@ -5,7 +5,7 @@
  * disconnects, and the actual CVDIAG lines the process writes to stdout.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { BACKEND_BOUNDARIES, scrub } from '../lib';
+import { BACKEND_BOUNDARIES, scrub } from 'nestjs-cvdiag';
 import { agentAppModule, LLM_HEARTBEAT_MS, SECRET_MESSAGE } from './fixtures/agent-app';
 import { boundariesOf, StdoutCapture } from './support/cvdiag-capture';
 import { expectValidRows, UUIDV7 } from './support/envelope-contract';

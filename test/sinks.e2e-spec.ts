@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { CvdiagEnvelope, CvdiagSink, StdoutSink } from '../lib';
+import { CvdiagEnvelope, CvdiagSink, StdoutSink } from 'nestjs-cvdiag';
 import { agentAppModule } from './fixtures/agent-app';
 import { CaptureLogger } from './support/capture-logger';
 import { StdoutCapture } from './support/cvdiag-capture';

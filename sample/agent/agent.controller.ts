@@ -1,7 +1,7 @@
 import { Body, Controller, MessageEvent, Post, Query, Res, Sse } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { Observable } from 'rxjs';
-import { CvdiagService } from '../../lib';
+import { CvdiagService } from 'nestjs-cvdiag';
 import { AgentService } from './agent.service';
 
 @Controller('agent')

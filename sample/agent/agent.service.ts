@@ -1,6 +1,6 @@
 import { Injectable, MessageEvent } from '@nestjs/common';
 import { defer, endWith, from, map, Observable } from 'rxjs';
-import { AgentEntry } from '../../lib';
+import { AgentEntry } from 'nestjs-cvdiag';
 import { OpenAiChatClient } from '../llm/openai-chat.client';
 
 const SYSTEM_PROMPT = 'You are a concise assistant.';

@@ -1,4 +1,4 @@
-import { CvdiagEnvelope, CvdiagSink } from '../../lib';
+import { CvdiagEnvelope, CvdiagSink } from 'nestjs-cvdiag';
 
 /** Keeps every row in memory so the sample can print a per-request summary (the rows also go to stdout). */
 export class SummarySink implements CvdiagSink {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CvdiagService, LlmCall } from '../../lib';
+import { CvdiagService, LlmCall } from 'nestjs-cvdiag';
 
 export const LLM_SETTINGS = Symbol('LLM_SETTINGS');
 

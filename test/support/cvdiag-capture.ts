@@ -1,4 +1,4 @@
-import type { CvdiagEnvelope } from '../../lib';
+import type { CvdiagEnvelope } from 'nestjs-cvdiag';
 
 const PREFIX = 'CVDIAG ';
 
