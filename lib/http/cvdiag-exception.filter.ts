@@ -34,10 +34,10 @@ export class CvdiagExceptionFilter implements ExceptionFilter {
     }
     const delegate = this.nextFilterFor(exception);
     if (delegate) return delegate.catch(exception, host);
-    if (host.getType() !== 'http') {
-      // Outside HTTP, Nest's default for a context with no matching filter is to rethrow.
-      throw exception;
-    }
+    // Global filters also reach RPC handlers of hybrid apps (inheritAppConfig) and
+    // external contexts such as GraphQL resolvers. There, a filter result of
+    // `undefined` means "not handled" and Nest applies its own default.
+    if (host.getType() !== 'http') return undefined;
     this.builtIn ??= new BaseExceptionFilter(this.adapterHost.httpAdapter);
     return this.builtIn.catch(exception, host);
   }
