@@ -16,7 +16,7 @@ module.exports = {
   },
   moduleNameMapper: {
     '^nestjs-cvdiag$': `${modules}/nestjs-cvdiag`,
-    '^@nestjs/(common|core|testing|platform-express|platform-fastify)(/.*)?$': `${modules}/@nestjs/$1$2`,
+    '^@nestjs/(common|core|testing|microservices|platform-express|platform-fastify)(/.*)?$': `${modules}/@nestjs/$1$2`,
     '^rxjs(/.*)?$': `${modules}/rxjs$1`,
     '^reflect-metadata$': `${modules}/reflect-metadata`,
   },
