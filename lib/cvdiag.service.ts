@@ -27,6 +27,17 @@ export class CvdiagService {
     return { testId: context.testId, traceId: context.traceId, slug: context.slug, demo: context.demo };
   }
 
+  /**
+   * An AbortSignal that aborts when the client of the current request leaves
+   * before the response finished, on any route (not only `@Sse()`). Pass it to
+   * the LLM call (`fetch`, SDK `signal` option) so its work stops with the
+   * client. Undefined outside an instrumented request.
+   */
+  clientGoneSignal(): AbortSignal | undefined {
+    const context = cvdiagStorage.getStore()?.context;
+    return context instanceof RequestState ? context.clientGoneSignal : undefined;
+  }
+
   /** Token usage of the innermost @LlmCall in progress; shown on its `llm.call.response` row. */
   recordLlmUsage(usage: { responseTokens?: number }): void {
     this.guard('usage', () => cvdiagStorage.getStore()?.llmCall?.recordUsage(usage));

@@ -2,6 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { Observable } from 'rxjs';
 import { cvdiagStorage, CvdiagStore, SUPPRESSED_STORE } from '../context/cvdiag-storage';
 import { CvdiagRuntime } from '../runtime/cvdiag-runtime';
+import { watchHandlerResult } from './handler-result';
 import { requestStateFor } from './request-for-context';
 import type { RequestState } from './request-state';
 import { isSkippedRoute, isSseRoute } from './route-metadata';
@@ -32,6 +33,15 @@ export class CvdiagInterceptor implements NestInterceptor {
     return this.observe(state, next);
   }
 
+  private watch(value: unknown, state: RequestState): unknown {
+    try {
+      return watchHandlerResult(value, state);
+    } catch (error) {
+      this.runtime.faults.warn('result', 'a handler result could not be watched', error);
+      return value;
+    }
+  }
+
   private observe(state: RequestState, next: CallHandler): Observable<unknown> {
     const store: CvdiagStore = { context: state, parentSpanId: state.rootSpanId, llmCall: null };
     // `handle()` captures the active store for the handler; the stream itself is
@@ -40,7 +50,8 @@ export class CvdiagInterceptor implements NestInterceptor {
     return new Observable<unknown>((subscriber) =>
       cvdiagStorage.run(store, () =>
         source.subscribe({
-          next: (value) => subscriber.next(value),
+          // @Sse() values are events, never streams: skip the checks on the hottest path.
+          next: state.sseRoute ? (value) => subscriber.next(value) : (value) => subscriber.next(this.watch(value, state)),
           error: (error: unknown) => {
             try {
               state.recordError(error, true);

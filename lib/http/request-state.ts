@@ -32,6 +32,8 @@ export class RequestState extends CorrelationContext {
   private timedOut = false;
   private readonly errorsSeen = new WeakSet<object>();
   private primitiveErrorSeen = false;
+  private clientGone?: AbortController;
+  private clientLeft = false;
 
   constructor(
     runtime: CvdiagRuntime,
@@ -125,11 +127,20 @@ export class RequestState extends CorrelationContext {
     this.timedOut = true;
   }
 
-  /** The raw response finished or closed: write the one terminal row and stop this request's timers. */
-  terminate(): void {
+  /** Aborted when the client leaves before the response finished (created on first use). */
+  get clientGoneSignal(): AbortSignal {
+    this.clientGone ??= new AbortController();
+    if (this.terminated && this.clientLeft && !this.clientGone.signal.aborted) this.clientGone.abort(new ClientGoneError());
+    return this.clientGone.signal;
+  }
+
+  /**
+   * The raw response finished (`finished`) or closed before finishing: write the
+   * one terminal row and stop this request's timers.
+   */
+  terminate(finished: boolean): void {
     if (this.terminated) return;
     const response = this.rawResponse;
-    const finished = response.writableFinished;
     const durationMs = elapsedMs(this.startMs);
     let row: RowSpec;
     if (finished && !this.streamErrored) {
@@ -160,8 +171,9 @@ export class RequestState extends CorrelationContext {
     }
     this.emit(row);
     this.terminated = true;
-    const clientLeft = !finished;
-    for (const work of [...this.openWork]) work.onRequestEnded(clientLeft);
+    this.clientLeft = !finished;
+    for (const work of [...this.openWork]) work.onRequestEnded(this.clientLeft);
+    if (this.clientLeft) this.clientGone?.abort(new ClientGoneError());
   }
 
   private flushIngress(): void {
@@ -185,6 +197,14 @@ export class RequestState extends CorrelationContext {
   private responseEdgeHeaders() {
     const response = this.rawResponse;
     return pickEdgeHeaders((name) => response.getHeader(name));
+  }
+}
+
+/** The reason of `clientGoneSignal`: the response closed before it finished. */
+export class ClientGoneError extends Error {
+  override name = 'ClientGoneError';
+  constructor() {
+    super('the client closed the connection before the response finished');
   }
 }
 

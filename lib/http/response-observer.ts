@@ -29,18 +29,24 @@ export function observeResponse(state: RequestState, request: IncomingMessage, r
   const onTimeout = (): void => state.markTimedOut();
   socket?.on('timeout', onTimeout);
 
-  const onEnd = (): void => {
-    response.removeListener('finish', onEnd);
-    response.removeListener('close', onEnd);
+  // 'finish' means every byte was handed to the OS, unless the response was
+  // destroyed first: Node still finishes an end() called after destroy() (Nest
+  // does that when it drops a client that stopped reading). A 'close' without a
+  // 'finish' before it is a response that never finished.
+  const onEnd = (finished: boolean): void => {
+    response.removeListener('finish', onFinish);
+    response.removeListener('close', onClose);
     socket?.removeListener('timeout', onTimeout);
     try {
-      state.terminate();
+      state.terminate(finished);
     } catch (error) {
       state.runtime.faults.warn('terminal', 'the terminal row of a request could not be written', error);
     }
   };
-  response.on('finish', onEnd);
-  response.on('close', onEnd);
+  const onFinish = (): void => onEnd(!response.destroyed);
+  const onClose = (): void => onEnd(false);
+  response.on('finish', onFinish);
+  response.on('close', onClose);
 }
 
 function observeChunk(state: RequestState, chunk: unknown, encoding: unknown, viaEnd: boolean): void {

@@ -47,13 +47,19 @@ export abstract class WorkTracker implements OpenWork {
     }
   }
 
+  /**
+   * Timers stop when the request ends. When the client left, nobody waits for
+   * this work any more: a lazy producer is stopped, and the work ends now as
+   * abandoned (a Promise cannot be cancelled from here; pass
+   * `CvdiagService.clientGoneSignal()` to the call to stop it for real).
+   */
   onRequestEnded(clientLeft: boolean): void {
     this.stopTimers();
-    if (clientLeft && this.stopProducer) {
-      const stop = this.stopProducer;
-      this.stopProducer = undefined;
-      stop();
-    }
+    if (!clientLeft) return;
+    const stop = this.stopProducer;
+    this.stopProducer = undefined;
+    stop?.();
+    this.end({ kind: 'abandoned' });
   }
 
   protected get isEnded(): boolean {

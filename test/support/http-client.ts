@@ -109,3 +109,33 @@ export function sendRaw(baseUrl: string, text: string | Buffer, idleMs = 300): P
     arm();
   });
 }
+
+/**
+ * Sends the request and destroys the connection as soon as `when` resolves
+ * (e.g. the server reports that the LLM call started): a disconnect at a known
+ * point of the server's work, not after a guessed delay.
+ */
+export function disconnectWhen(baseUrl: string, options: RequestOptions, when: Promise<unknown>): Promise<void> {
+  const req = httpRequest(`${baseUrl}${options.path}`, { method: options.method ?? 'GET', headers: options.headers, agent: false });
+  req.on('error', () => undefined);
+  req.on('response', (res) => res.on('error', () => undefined).resume());
+  req.end(options.body);
+  return when.then(() => {
+    req.destroy();
+  });
+}
+
+/** A client that receives the response headers and then never reads. Returns a function that disconnects it. */
+export function connectWithoutReading(baseUrl: string, options: RequestOptions): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${baseUrl}${options.path}`, { method: options.method ?? 'GET', headers: options.headers, agent: false });
+    req.on('error', () => undefined);
+    req.on('response', (res) => {
+      res.pause();
+      res.on('error', () => undefined);
+      resolve(() => req.destroy());
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
