@@ -89,6 +89,7 @@ export class CvdiagModule
     this.detachIngress?.();
     this.detachIngress = undefined;
     unregisterRuntime(this.runtime);
+    this.runtime.endDetachedWork();
   }
 
   async onApplicationShutdown(): Promise<void> {

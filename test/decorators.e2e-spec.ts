@@ -1,12 +1,44 @@
 import { Injectable, INestApplicationContext, Module, SetMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Readable } from 'node:stream';
 import { Observable } from 'rxjs';
 import { AgentEntry, CvdiagModule, CvdiagService, LlmCall } from 'nestjs-cvdiag';
 import { boundariesOf, StdoutCapture } from './support/cvdiag-capture';
 import { expectValidRows } from './support/envelope-contract';
 import { DEBUG_ENV, useEnv } from './support/env';
+import { repoRoot } from './support/repo-root';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const originalSetInterval = setInterval;
+const originalClearInterval = clearInterval;
+
+/** A Promise subclass that starts its work only when `then` is first called, like SDK request promises. */
+class LazyPromise extends Promise<string> {
+  started = false;
+  static override get [Symbol.species]() {
+    return Promise;
+  }
+  override then<A = string, B = never>(onFulfilled?: ((value: string) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    this.started = true;
+    return super.then(onFulfilled, onRejected);
+  }
+}
+
+/** An SDK-style stream: iterable, with members of its own. */
+class SdkStyleStream {
+  private readonly seen: string[] = [];
+  async *[Symbol.asyncIterator](): AsyncGenerator<string> {
+    for (const token of ['x', 'y']) {
+      this.seen.push(token);
+      yield token;
+    }
+  }
+  async finalText(): Promise<string> {
+    return this.seen.join('');
+  }
+}
 
 const MARK = 'test:mark';
 const sharedPromise = Promise.resolve('shared');
@@ -59,15 +91,42 @@ class Shapes {
 
   @LlmCall({ provider: 'fake', model: 'endless' })
   endless(): Observable<number> {
+    // A timeout chain, not setInterval: the timer test counts only CVDIAG's intervals.
     return new Observable<number>((subscriber) => {
-      const timer = setInterval(() => subscriber.next(0), 1);
-      return () => clearInterval(timer);
+      let timer: NodeJS.Timeout;
+      const tick = () => {
+        subscriber.next(0);
+        timer = setTimeout(tick, 1);
+      };
+      timer = setTimeout(tick, 1);
+      return () => clearTimeout(timer);
     });
   }
 
   @LlmCall({ provider: 'fake', model: 'tokens' })
   async *tokens(): AsyncGenerator<string> {
     this.generatorStarted = true;
+    yield 'a';
+    yield 'b';
+    yield 'c';
+  }
+
+  @LlmCall({ provider: 'fake', model: 'lazy' })
+  lazy(): LazyPromise {
+    return new LazyPromise((resolve) => resolve('lazy value'));
+  }
+
+  @LlmCall({ provider: 'fake', model: 'sdk' })
+  sdkStream(): SdkStyleStream {
+    return new SdkStyleStream();
+  }
+
+  @LlmCall({ provider: 'fake', model: 'resolves-to-stream' })
+  async resolvesToStream(): Promise<AsyncGenerator<string>> {
+    return this.tokensPlain();
+  }
+
+  private async *tokensPlain(): AsyncGenerator<string> {
     yield 'a';
     yield 'b';
     yield 'c';
@@ -129,12 +188,55 @@ describe('@AgentEntry and @LlmCall keep the shape of what a method returns', () 
     expect(rows.every((row) => row.slug === 'shapes' && row.demo === 'default')).toBe(true);
   });
 
-  it('a Promise is returned as the very same object', async () => {
+  it('a Promise stays a Promise of the same value, and settles the work when it settles', async () => {
     const result = shapes.promise();
-    expect(result).toBe(sharedPromise);
-    await result;
-    await new Promise((resolve) => setImmediate(resolve));
+    expect(result).toBeInstanceOf(Promise);
+    await expect(result).resolves.toBe(await sharedPromise);
     expect(boundariesOf(rowsValid())).toEqual(['backend.agent.enter', 'backend.agent.exit']);
+  });
+
+  it('a rejection the app leaves unhandled still ends the process as unhandled', () => {
+    const root = repoRoot();
+    const child = spawnSync(process.execPath, [join(root, 'test/fixtures/unhandled-rejection.cjs'), join(root, 'dist/index.js')], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+      timeout: 20_000,
+    });
+    expect(child.stdout).not.toContain('survived');
+    expect(child.stderr).toContain('rejected on purpose');
+    expect(child.status).toBe(1);
+  });
+
+  it('a lazy Promise subclass is returned as is and not started until awaited', async () => {
+    const lazy = shapes.lazy();
+    expect(lazy).toBeInstanceOf(LazyPromise);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lazy.started).toBe(false);
+    expect(boundariesOf(rowsValid())).toEqual(['backend.llm.call.start']);
+    await expect(lazy).resolves.toBe('lazy value');
+    expect(lazy.started).toBe(true);
+    expect(boundariesOf(rowsValid())).toEqual(['backend.llm.call.start', 'backend.llm.call.response']);
+  });
+
+  it('an SDK-style stream object keeps its own members and is observed while iterated', async () => {
+    const stream = shapes.sdkStream();
+    expect(stream).toBeInstanceOf(SdkStyleStream);
+    const tokens: string[] = [];
+    for await (const token of stream) tokens.push(token);
+    expect(tokens).toEqual(['x', 'y']);
+    expect(await stream.finalText()).toBe('xy');
+    const response = rowsValid().find((row) => row.boundary === 'backend.llm.call.response')!;
+    expect(response.outcome).toBe('ok');
+  });
+
+  it('a Promise that resolves to a stream keeps the call open until the stream ends', async () => {
+    const stream = await shapes.resolvesToStream();
+    expect(boundariesOf(rowsValid())).toEqual(['backend.llm.call.start']);
+    const tokens: string[] = [];
+    for await (const token of stream) tokens.push(token);
+    expect(tokens).toEqual(['a', 'b', 'c']);
+    expect(boundariesOf(rowsValid())).toEqual(['backend.llm.call.start', 'backend.llm.call.response']);
   });
 
   it('a rejected LLM call writes heartbeats, then a response with the error class', async () => {
@@ -212,14 +314,41 @@ describe('@AgentEntry and @LlmCall keep the shape of what a method returns', () 
     expect(shapes.metadataAbove()).toBe('a');
   });
 
-  it('leaves no timer running after calls end', async () => {
-    const timersBefore = process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
-    await expect(shapes.rejecting()).rejects.toThrow();
-    const subscription = shapes.endless().subscribe();
-    subscription.unsubscribe();
-    await new Promise((resolve) => setImmediate(resolve));
-    const timersAfter = process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
-    expect(timersAfter).toBeLessThanOrEqual(timersBefore);
+  it('clears every heartbeat timer it starts, starts none for results nobody consumes, and ends them on close', async () => {
+    const started: unknown[] = [];
+    const cleared: unknown[] = [];
+    const setIntervalSpy = jest.spyOn(global, 'setInterval').mockImplementation(((...args: Parameters<typeof setInterval>) => {
+      const timer = originalSetInterval(...args);
+      started.push(timer);
+      return timer;
+    }) as typeof setInterval);
+    const clearIntervalSpy = jest.spyOn(global, 'clearInterval').mockImplementation((timer) => {
+      cleared.push(timer);
+      originalClearInterval(timer);
+    });
+    try {
+      await expect(shapes.rejecting()).rejects.toThrow();
+      shapes.endless().subscribe().unsubscribe();
+      expect(started).toHaveLength(2);
+      expect(cleared).toEqual(expect.arrayContaining(started));
+
+      // Neither subscribed nor pulled: the calls are open, but no timer runs for them.
+      shapes.endless();
+      shapes.tokens();
+      expect(started).toHaveLength(2);
+      const pending = shapes.rejecting().catch(() => undefined);
+      expect(started).toHaveLength(3);
+      await app.close();
+      expect(cleared).toEqual(expect.arrayContaining(started));
+      await pending;
+    } finally {
+      setIntervalSpy.mockRestore();
+      clearIntervalSpy.mockRestore();
+      app = await (await Test.createTestingModule({ imports: [ShapesModule] }).compile()).createNestApplication({ logger: false }).init();
+    }
+    const rows = capture.rows();
+    // Closing the app ended the open calls as abandoned.
+    expect(rows.filter((row) => row.boundary === 'backend.llm.call.response' && row.metadata.error_class === 'Abandoned').length).toBeGreaterThanOrEqual(3);
   });
 });
 

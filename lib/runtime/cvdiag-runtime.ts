@@ -17,6 +17,8 @@ export class CvdiagRuntime {
   readonly emitter: CvdiagEmitter;
   readonly isExcluded: PathMatcher;
   private debugRefusalLogged = false;
+  /** Contexts of decorated work outside requests that may still have work open. */
+  private readonly detached = new Set<CorrelationContext>();
 
   constructor(readonly options: ResolvedCvdiagOptions) {
     this.emitter = new CvdiagEmitter(options.sinks, this.faults, () => this.accountingIdentity());
@@ -39,12 +41,27 @@ export class CvdiagRuntime {
 
   /** A context for decorated work called outside any request (SPEC section 5, last point). */
   detachedContext(): CorrelationContext {
+    for (const context of this.detached) if (context.openWork.size === 0) this.detached.delete(context);
     const correlation = detachedCorrelation(this.options.slug);
-    return new CorrelationContext(this, {
+    const context = new CorrelationContext(this, {
       ...correlation,
       traceId: uuidv7(),
       tier: this.tierFor(correlation.slug),
     });
+    this.detached.add(context);
+    return context;
+  }
+
+  /**
+   * On shutdown, work outside requests that is still open (a result nobody
+   * consumed, a call still running) ends as abandoned, so no timer or producer
+   * outlives the application.
+   */
+  endDetachedWork(): void {
+    for (const context of this.detached) {
+      for (const work of [...context.openWork]) work.onRequestEnded(true);
+    }
+    this.detached.clear();
   }
 
   private accountingIdentity(): RowIdentity {

@@ -70,8 +70,9 @@ export class LlmCallWork extends WorkTracker implements LlmUsageTarget {
     });
   }
 
-  protected override afterStart(): void {
-    if (this.context.terminated || !tierAllows(this.context.tier, 'backend.llm.call.heartbeat')) return;
+  override startTimers(): void {
+    if (this.heartbeat || this.isEnded || this.context.terminated) return;
+    if (!tierAllows(this.context.tier, 'backend.llm.call.heartbeat')) return;
     this.heartbeat = setInterval(() => this.beat(), this.settings.heartbeatIntervalMs);
     this.heartbeat.unref();
   }

@@ -1,43 +1,94 @@
 import { isObservable, Observable, Subject } from 'rxjs';
-import { types } from 'node:util';
 import { cvdiagStorage, CvdiagStore } from '../context/cvdiag-storage';
+import { observeAsyncIterable } from './observe-async-iterable';
 import type { WorkTracker } from './work-tracker';
 
 /**
- * Ends `work` when the decorated method's result settles, and returns a result
- * of the same shape:
- * - a native Promise: the same Promise object (observed on a side branch that
- *   handles its own rejection, so the app's unhandled-rejection behaviour is
- *   unchanged);
- * - an Observable: a cold Observable that subscribes to the original only when
- *   subscribed itself (never early), in the call's context;
- * - an async iterable (async generator, plain async iterable): a lazy iterator
- *   with the same next/return/throw, that pulls from the original only when
- *   pulled;
- * - a Node stream: the same stream, observed through its end/error/close events;
- * - anything else (a value, a Subject, a custom thenable): returned as is, and
- *   the work ends now. Custom thenables are never `.then`-ed: some run on `then`.
+ * Ends `work` when the decorated method's result settles, keeping the result's
+ * shape (SPEC: instrumentation never changes what a method returns):
+ * - native Promise: a Promise of the same outcome, derived with `then`, so a
+ *   rejection the app leaves unhandled still surfaces as unhandled. When it
+ *   resolves to a stream, the work goes on until that stream ends;
+ * - Promise subclass or other thenable (SDK `APIPromise`, query builders): the
+ *   same object; its own `then` is observed when the app calls it, so a lazy
+ *   thenable is not started early;
+ * - Observable: a cold Observable that subscribes to the original only when
+ *   subscribed itself, in the call's context;
+ * - async iterable (async generator, SDK stream, web stream): the same object,
+ *   observed when iterated (see observe-async-iterable.ts);
+ * - Node stream: the same stream, observed through its events;
+ * - anything else (a value, a Subject): returned as is; the work ends now.
  */
 export function observeResult(result: unknown, work: WorkTracker, store: CvdiagStore): unknown {
-  if (types.isPromise(result)) {
-    result.then(
-      () => work.end({ kind: 'ok' }),
-      (error: unknown) => work.end({ kind: 'err', error }),
+  if (isNativePromise(result)) {
+    work.startTimers();
+    return result.then(
+      (value) => continueWith(value, work, store),
+      (error: unknown) => {
+        work.end({ kind: 'err', error });
+        throw error;
+      },
     );
+  }
+  if (isThenable(result) && observeThenable(result, work, store)) {
+    work.startTimers();
     return result;
   }
-  if (isObservable(result) && !(result instanceof Subject)) return observeObservable(result, work, store);
-  if (isNodeStream(result)) {
-    observeNodeStream(result, work);
-    return result;
+  return continueWith(result, work, store);
+}
+
+/** A settled value: a stream keeps the work open until it ends; anything else ends it. */
+function continueWith(value: unknown, work: WorkTracker, store: CvdiagStore): unknown {
+  if (isObservable(value) && !(value instanceof Subject)) return observeObservable(value, work, store);
+  if (isNodeStream(value)) {
+    work.startTimers();
+    observeNodeStream(value, work);
+    return value;
   }
-  if (isAsyncIterable(result)) return observeAsyncIterable(result, work, store);
+  if (isAsyncIterable(value)) return observeAsyncIterable(value, work, store);
   work.end({ kind: 'ok' });
-  return result;
+  return value;
+}
+
+function isNativePromise(value: unknown): value is Promise<unknown> {
+  // Exactly Promise: `await` reads no own `then` on these, and subclasses may be lazy.
+  return value instanceof Promise && Object.getPrototypeOf(value) === Promise.prototype;
+}
+
+type Thenable = { then: (onFulfilled?: unknown, onRejected?: unknown) => unknown };
+
+function isThenable(value: unknown): value is Thenable {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as Thenable).then === 'function';
+}
+
+/** Observes a thenable through an own `then` that forwards to the original. False if it cannot be patched. */
+function observeThenable(thenable: Thenable, work: WorkTracker, store: CvdiagStore): boolean {
+  const originalThen = thenable.then;
+  const observedThen = function (this: unknown, onFulfilled?: unknown, onRejected?: unknown): unknown {
+    return originalThen.call(
+      this,
+      (value: unknown) => {
+        const settled = continueWith(value, work, store);
+        return typeof onFulfilled === 'function' ? onFulfilled(settled) : settled;
+      },
+      (error: unknown) => {
+        work.end({ kind: 'err', error });
+        if (typeof onRejected === 'function') return onRejected(error);
+        throw error;
+      },
+    );
+  };
+  try {
+    Object.defineProperty(thenable, 'then', { value: observedThen, configurable: true, writable: true, enumerable: false });
+    return true;
+  } catch {
+    return false; // frozen: treated as a plain value
+  }
 }
 
 function observeObservable(source: Observable<unknown>, work: WorkTracker, store: CvdiagStore): Observable<unknown> {
   return new Observable<unknown>((subscriber) => {
+    work.startTimers();
     const subscription = cvdiagStorage.run(store, () =>
       source.subscribe({
         next: (value) => subscriber.next(value),
@@ -62,6 +113,7 @@ function observeObservable(source: Observable<unknown>, work: WorkTracker, store
 interface NodeStreamLike {
   pipe: unknown;
   once(event: string, listener: (...args: unknown[]) => void): unknown;
+  listenerCount(event: string): number;
   readableEnded?: boolean;
 }
 
@@ -70,15 +122,23 @@ function isNodeStream(value: unknown): value is NodeStreamLike {
     typeof value === 'object' &&
     value !== null &&
     typeof (value as NodeStreamLike).pipe === 'function' &&
-    typeof (value as NodeStreamLike).once === 'function'
+    typeof (value as NodeStreamLike).once === 'function' &&
+    typeof (value as NodeStreamLike).listenerCount === 'function'
   );
 }
 
-/** Listening for end/error/close does not start or pause the stream (only 'data'/'readable' do). */
+/**
+ * Listening for end/error/close does not start or pause a stream (only
+ * 'data'/'readable' do). An 'error' nobody else listens to is rethrown, as
+ * Node would have thrown it without this listener.
+ */
 function observeNodeStream(stream: NodeStreamLike, work: WorkTracker): void {
   stream.once('end', () => work.end({ kind: 'ok' }));
-  stream.once('error', (error: unknown) => work.end({ kind: 'err', error }));
   stream.once('close', () => work.end(stream.readableEnded === false ? { kind: 'abandoned' } : { kind: 'ok' }));
+  stream.once('error', (error: unknown) => {
+    work.end({ kind: 'err', error });
+    if (stream.listenerCount('error') === 0) throw error;
+  });
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -87,62 +147,4 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
     value !== null &&
     typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
   );
-}
-
-function observeAsyncIterable(
-  source: AsyncIterable<unknown>,
-  work: WorkTracker,
-  store: CvdiagStore,
-): AsyncIterableIterator<unknown> {
-  let iterator: AsyncIterator<unknown> | undefined;
-  let stopped = false;
-  const pull = (): AsyncIterator<unknown> =>
-    (iterator ??= cvdiagStorage.run(store, () => source[Symbol.asyncIterator]()));
-  const finish = async (value?: unknown): Promise<IteratorResult<unknown>> => {
-    const current = iterator;
-    work.end({ kind: 'abandoned' });
-    if (current?.return) return current.return(value);
-    return { done: true, value };
-  };
-  // The client left: end the producer (e.g. the LLM stream) so nothing runs for nobody.
-  work.stopProducer = () => {
-    stopped = true;
-    finish().catch(() => undefined);
-  };
-
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    async next(...args: [] | [unknown]) {
-      if (stopped) return { done: true, value: undefined };
-      try {
-        const step = await cvdiagStorage.run(store, () => pull().next(...args));
-        if (step.done) work.end({ kind: 'ok' });
-        return step;
-      } catch (error) {
-        work.end({ kind: 'err', error });
-        throw error;
-      }
-    },
-    async return(value?: unknown) {
-      stopped = true;
-      return finish(value);
-    },
-    async throw(error?: unknown) {
-      const current = iterator;
-      if (current?.throw) {
-        try {
-          const step = await cvdiagStorage.run(store, () => current.throw!(error));
-          if (step.done) work.end({ kind: 'ok' });
-          return step;
-        } catch (thrown) {
-          work.end({ kind: 'err', error: thrown });
-          throw thrown;
-        }
-      }
-      work.end({ kind: 'err', error });
-      throw error;
-    },
-  };
 }

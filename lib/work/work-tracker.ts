@@ -31,7 +31,6 @@ export abstract class WorkTracker implements OpenWork {
   begin(): this {
     this.spanId = this.start();
     this.context.openWork.add(this);
-    this.afterStart();
     return this;
   }
 
@@ -69,7 +68,12 @@ export abstract class WorkTracker implements OpenWork {
   /** Writes the start row; returns its span id. */
   protected abstract start(): string | null;
   protected abstract finish(how: WorkEnd, durationMs: number): void;
-  protected afterStart(): void {}
+  /**
+   * The work is now outstanding: start its timers. Called at once for eager
+   * results (Promises, streams) and at first subscription or pull for lazy ones,
+   * so a result nobody consumes keeps no timer.
+   */
+  startTimers(): void {}
   protected stopTimers(): void {}
 }
 
