@@ -2,6 +2,7 @@ import {
   BadRequestException,
   Controller,
   Get,
+  Header,
   Injectable,
   MessageEvent,
   MiddlewareConsumer,
@@ -13,7 +14,7 @@ import {
   Sse,
 } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { concat, interval, map, Observable, take, throwError } from 'rxjs';
+import { concat, interval, map, Observable, of, take, throwError } from 'rxjs';
 import { CvdiagModule, CvdiagModuleOptions, SkipCvdiag } from 'nestjs-cvdiag';
 import { ChatController, FakeLlmClient, rawStream, ShowcaseAgent } from './fixtures/agent-app';
 import { boundariesOf, CapturedRow, StdoutCapture } from './support/cvdiag-capture';
@@ -59,6 +60,19 @@ class LifecycleController {
   @Get('health')
   health(): string {
     return 'ok';
+  }
+
+  @Get('edge-json')
+  @Header('retry-after', '5')
+  @Header('Via', '1.1 edge-proxy')
+  edgeJson(): { ok: boolean } {
+    return { ok: true };
+  }
+
+  @Sse('edge-sse')
+  @Header('Server', 'cvdiag-test')
+  edgeSse(): Observable<MessageEvent> {
+    return of({ data: 'one' });
   }
 
   @Get('middleware-error')
@@ -142,6 +156,31 @@ describe.each(ADAPTERS)('request lifecycle on %s', (adapter) => {
     expect(status).toBe(400);
     expect(boundariesOf(rows)).toEqual(['backend.request.ingress', 'backend.error.caught', 'backend.response.complete']);
     expect(rows[1].metadata.exception_type).toBe('BadRequestException');
+  });
+
+  it('edge headers: the request\'s on ingress, the response\'s on first_byte and the terminal', async () => {
+    const before = terminalRows().length;
+    await send(running.url, { path: '/life/edge-json', headers: { 'CF-Ray': '8a1b2c3d4e5f-AMS', via: '1.1 client-side' } });
+    await waitFor(() => terminalRows().length === before + 1, 'terminal');
+    let rows = capture.rows();
+    expectValidRows(rows);
+    const ingress = rows.find((row) => row.boundary === 'backend.request.ingress')!;
+    expect(ingress.edge_headers['cf-ray']).toBe('8a1b2c3d4e5f-AMS');
+    expect(ingress.edge_headers.via).toBe('1.1 client-side');
+    const complete = rows.find((row) => row.boundary === 'backend.response.complete')!;
+    expect(complete.edge_headers).toMatchObject({ 'retry-after': '5', via: '1.1 edge-proxy', 'cf-ray': null });
+
+    capture.clear();
+    const response = await send(running.url, { path: '/life/edge-sse' });
+    expect(response.headers.server).toBe('cvdiag-test');
+    await waitFor(() => terminalRows().length === 1, 'terminal');
+    rows = capture.rows();
+    expectValidRows(rows);
+    for (const boundary of ['backend.sse.first_byte', 'backend.response.complete']) {
+      expect(rows.find((row) => row.boundary === boundary)!.edge_headers.server).toBe('cvdiag-test');
+    }
+    // Rows that describe neither request nor response carry none.
+    expect(rows.filter((row) => row.boundary === 'backend.sse.event').every((row) => Object.values(row.edge_headers).every((v) => v === null))).toBe(true);
   });
 
   it('a handler error seen by both interceptor and filter is written once', async () => {

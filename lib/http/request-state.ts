@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CorrelationContext, ContextIdentity } from '../context/correlation-context';
-import { pickEdgeHeaders } from '../correlation/edge-headers';
+import { EDGE_HEADER_NAMES, pickEdgeHeaders } from '../correlation/edge-headers';
 import type { RowSpec } from '../emitter/cvdiag-emitter';
 import { tierAllows } from '../envelope/boundaries';
 import { elapsedMs } from '../envelope/ids';
@@ -9,6 +9,8 @@ import { errorMetadata } from './error-metadata';
 import { classifySseWrite } from './sse-chunk';
 
 type TerminationKind = 'rst' | 'timeout' | 'chunk_error';
+
+const RECORDED_HEADERS = new Set<string>([...EDGE_HEADER_NAMES, 'content-length']);
 
 /**
  * Everything CVDIAG tracks about one HTTP request, kept on the raw Node request
@@ -34,6 +36,8 @@ export class RequestState extends CorrelationContext {
   private primitiveErrorSeen = false;
   private clientGone?: AbortController;
   private clientLeft = false;
+  /** Edge headers and content-length passed to writeHead(), lowercase names. */
+  private headHeaders?: Map<string, unknown>;
 
   constructor(
     runtime: CvdiagRuntime,
@@ -123,6 +127,20 @@ export class RequestState extends CorrelationContext {
     });
   }
 
+  /** Keeps the headers CVDIAG reads from a writeHead() call (an object, or a flat or paired array). */
+  recordHeadHeaders(headers: unknown): void {
+    if (typeof headers !== 'object' || headers === null) return;
+    const entries: Array<[unknown, unknown]> = Array.isArray(headers)
+      ? Array.isArray(headers[0])
+        ? (headers as Array<[unknown, unknown]>)
+        : headers.flatMap((value, index) => (index % 2 === 0 ? [[value, headers[index + 1]] as [unknown, unknown]] : []))
+      : Object.entries(headers);
+    for (const [name, value] of entries) {
+      const key = String(name).toLowerCase();
+      if (RECORDED_HEADERS.has(key)) (this.headHeaders ??= new Map()).set(key, value);
+    }
+  }
+
   markTimedOut(): void {
     this.timedOut = true;
   }
@@ -151,7 +169,7 @@ export class RequestState extends CorrelationContext {
         durationMs,
         metadata: {
           http_status: status,
-          content_length: declaredContentLength(response) ?? this.bytesWritten,
+          content_length: declaredContentLength(this.responseHeader('content-length')) ?? this.bytesWritten,
           total_duration_ms: durationMs,
           sse_event_count: this.eventCount,
         },
@@ -194,9 +212,12 @@ export class RequestState extends CorrelationContext {
     return false;
   }
 
+  private responseHeader(name: string): unknown {
+    return this.headHeaders?.get(name) ?? this.rawResponse.getHeader(name);
+  }
+
   private responseEdgeHeaders() {
-    const response = this.rawResponse;
-    return pickEdgeHeaders((name) => response.getHeader(name));
+    return pickEdgeHeaders((name) => this.responseHeader(name));
   }
 }
 
@@ -216,8 +237,7 @@ function chunkByteLength(chunk: unknown, encoding: unknown): number {
   return 0;
 }
 
-function declaredContentLength(response: ServerResponse): number | null {
-  const header = response.getHeader('content-length');
+function declaredContentLength(header: unknown): number | null {
   const value = typeof header === 'number' ? header : typeof header === 'string' ? Number(header) : NaN;
   return Number.isInteger(value) && value >= 0 ? value : null;
 }

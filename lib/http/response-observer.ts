@@ -10,9 +10,21 @@ type BodyMethod = (...args: unknown[]) => unknown;
  * and always forward their arguments and return value unchanged.
  */
 export function observeResponse(state: RequestState, request: IncomingMessage, response: ServerResponse): void {
-  const target = response as unknown as { write: BodyMethod; end: BodyMethod };
+  const target = response as unknown as { write: BodyMethod; end: BodyMethod; writeHead: BodyMethod };
   const originalWrite = target.write;
   const originalEnd = target.end;
+  const originalWriteHead = target.writeHead;
+
+  // Headers given to writeHead() (Fastify passes all of them there) are sent
+  // without being stored, so getHeader() cannot see them: keep the ones CVDIAG reads.
+  target.writeHead = function cvdiagWriteHead(this: unknown, ...args: unknown[]) {
+    try {
+      state.recordHeadHeaders(typeof args[1] === 'object' ? args[1] : args[2]);
+    } catch (error) {
+      state.runtime.faults.warn('write-head', 'response headers could not be read', error);
+    }
+    return originalWriteHead.apply(this, args);
+  };
 
   target.write = function cvdiagWrite(this: unknown, ...args: unknown[]) {
     observeChunk(state, args[0], args[1], false);
