@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { scrub } from 'nestjs-cvdiag';
+import { redactUrlUserinfo } from '../lib/scrub/scrub';
+import { BEARER_PATTERN, KEY_VALUE_PATTERN, PROVIDER_KEY_PATTERN } from '../lib/scrub/secret-patterns';
 
 describe('scrub()', () => {
   it.each([
@@ -50,13 +52,29 @@ describe('scrub()', () => {
   });
 
   it('scans 2048 characters and counts the rest', () => {
-    const input = `${'a'.repeat(2040)} sk-test-12345 ${'b'.repeat(5000)}`;
+    const input = `${'a '.repeat(1000)}sk-test-12345 ${'b '.repeat(5000)}`;
     const output = scrub(input);
-    expect(output.startsWith('a'.repeat(2040))).toBe(true);
-    expect(output).toMatch(/…\[unscanned:\d+\]$/);
-    const dropped = Number(/unscanned:(\d+)/.exec(output)![1]);
-    expect(dropped).toBe(input.length - 2048);
+    expect(output.startsWith(`${'a '.repeat(1000)}[REDACTED] b`)).toBe(true);
     expect(output).not.toContain('sk-test-12345');
+    const [, kept, dropped] = /^([\s\S]*)…\[unscanned:(\d+)\]$/.exec(output)!;
+    // 2048 characters were scanned; the key's redaction shortened them.
+    expect(kept.length).toBe(2048 - 'sk-test-12345'.length + '[REDACTED]'.length);
+    expect(Number(dropped)).toBe(input.length - 2048);
+  });
+
+  it.each([
+    ['AKIAIOSFODNN7EXAMPLE', 'AKIAIOSFODNN7'],
+    ['ghp_0123456789abcdefABCDEF0123456789', 'ghp_0123456789'],
+    ['AIzaSyA1234567890abcdefghijklmnopqrstu', 'AIzaSyA123456789'],
+  ])('does not keep the first part of %s when it straddles the scan limit', (secret, part) => {
+    for (const start of [2030, 2040, 2046]) {
+      const input = `${'x '.repeat(start / 2)}${secret} and more ${'y'.repeat(3000)}`;
+      const output = scrub(input);
+      expect(output).not.toContain(part);
+      // The partial token is counted as unscanned: kept + dropped = the whole input.
+      const [, kept, dropped] = /^([\s\S]*)…\[unscanned:(\d+)\]$/.exec(output)!;
+      expect(kept.length + Number(dropped)).toBe(input.length);
+    }
   });
 
   it('never splits a surrogate pair at the scan limit', () => {
@@ -64,16 +82,25 @@ describe('scrub()', () => {
     expect(output).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
   });
 
-  it('finishes adversarial inputs (patterns are linear; the jest timeout bounds this)', () => {
+  it('runs every pattern over 100k-character adversarial inputs (each is linear; the jest timeout bounds this)', () => {
     const adversarial = [
       'a'.repeat(100_000),
       'bearer '.repeat(20_000),
       'sk-'.repeat(30_000),
-      'http://'.repeat(20_000) + '@',
+      `${'http://'.repeat(20_000)}@`,
       `x://${'@'.repeat(50_000)}`,
       'api_key='.repeat(20_000),
       `${'a_'.repeat(50_000)}password`,
+      `${'eyJ'.repeat(30_000)}.`,
+      `authorization:${' '.repeat(50_000)}x`,
     ];
-    for (const input of adversarial) expect(typeof scrub(input)).toBe('string');
+    // scrub() only scans 2048 characters, so the patterns are run on the whole inputs directly.
+    for (const input of adversarial) {
+      for (const pattern of [KEY_VALUE_PATTERN, BEARER_PATTERN, PROVIDER_KEY_PATTERN]) {
+        expect(typeof input.replace(pattern, '')).toBe('string');
+      }
+      expect(typeof redactUrlUserinfo(input)).toBe('string');
+      expect(typeof scrub(input)).toBe('string');
+    }
   });
 });

@@ -15,8 +15,36 @@ export function scrub(value: unknown): string {
   if (text.length <= SCRUB_SCAN_LIMIT) {
     return redactSecrets(text);
   }
-  const prefix = sliceCodePoints(text, SCRUB_SCAN_LIMIT);
+  const prefix = text.slice(0, scanCut(text));
   return `${redactSecrets(prefix)}…[unscanned:${text.length - prefix.length}]`;
+}
+
+/** How far back the cut may move to keep a token whole. */
+const TOKEN_BACKOFF = 256;
+
+/**
+ * Where to cut a text longer than the scan limit. A cut inside a token would
+ * keep a secret's first part too short for its pattern to match (14 of the 16
+ * characters of an AWS key id), so the cut moves back to the token's start, and
+ * the partial token is counted as unscanned. Never splits a surrogate pair.
+ */
+function scanCut(text: string): number {
+  let cut = SCRUB_SCAN_LIMIT;
+  if (isTokenChar(text.charCodeAt(cut - 1)) && isTokenChar(text.charCodeAt(cut))) {
+    const floor = cut - TOKEN_BACKOFF;
+    while (cut > floor && isTokenChar(text.charCodeAt(cut - 1))) cut--;
+  }
+  return sliceCodePoints(text, cut).length;
+}
+
+/** Characters that occur inside keys and tokens: letters, digits and `-_.~+/=`. */
+function isTokenChar(code: number): boolean {
+  return (
+    (code >= 0x30 && code <= 0x39) ||
+    (code >= 0x41 && code <= 0x5a) ||
+    (code >= 0x61 && code <= 0x7a) ||
+    code === 0x2d || code === 0x5f || code === 0x2e || code === 0x7e || code === 0x2b || code === 0x2f || code === 0x3d
+  );
 }
 
 function redactSecrets(text: string): string {
