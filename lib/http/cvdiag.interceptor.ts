@@ -4,6 +4,7 @@ import { cvdiagStorage, CvdiagStore, SUPPRESSED_STORE } from '../context/cvdiag-
 import { CvdiagRuntime } from '../runtime/cvdiag-runtime';
 import { watchHandlerResult } from './handler-result';
 import { requestStateFor } from './request-for-context';
+import { ignoreReason, rawRequestOf } from './request-registry';
 import type { RequestState } from './request-state';
 import { isSkippedRoute, isSseRoute } from './route-metadata';
 
@@ -20,11 +21,16 @@ export class CvdiagInterceptor implements NestInterceptor {
     let state: RequestState | undefined;
     try {
       state = requestStateFor(this.runtime, context);
-      if (state === undefined || state.intercepted) return next.handle();
+      if (state === undefined) {
+        // An excluded path: decorated work in it must not report as work outside requests.
+        const raw = rawRequestOf(context.switchToHttp().getRequest());
+        return raw && ignoreReason(raw) === 'excluded' ? inStore(SUPPRESSED_STORE, next, () => undefined) : next.handle();
+      }
+      if (state.intercepted) return next.handle();
       state.intercepted = true;
       const skip = isSkippedRoute(context);
       state.routeResolved(skip);
-      if (skip) return cvdiagStorage.run(SUPPRESSED_STORE, () => next.handle());
+      if (skip) return inStore(SUPPRESSED_STORE, next, () => undefined);
       state.sseRoute = isSseRoute(context);
     } catch (error) {
       this.runtime.faults.warn('interceptor', 'request setup failed; the request is served uninstrumented', error);
@@ -44,25 +50,40 @@ export class CvdiagInterceptor implements NestInterceptor {
 
   private observe(state: RequestState, next: CallHandler): Observable<unknown> {
     const store: CvdiagStore = { context: state, parentSpanId: state.rootSpanId, llmCall: null };
-    // `handle()` captures the active store for the handler; the stream itself is
-    // subscribed later by Nest, so its subscription is entered into the store too.
-    const source = cvdiagStorage.run(store, () => next.handle());
-    return new Observable<unknown>((subscriber) =>
-      cvdiagStorage.run(store, () =>
-        source.subscribe({
-          // @Sse() values are events, never streams: skip the checks on the hottest path.
-          next: state.sseRoute ? (value) => subscriber.next(value) : (value) => subscriber.next(this.watch(value, state)),
-          error: (error: unknown) => {
-            try {
-              state.recordError(error, true);
-            } catch (fault) {
-              this.runtime.faults.warn('error-row', 'an error row could not be written', fault);
-            }
-            subscriber.error(error);
-          },
-          complete: () => subscriber.complete(),
-        }),
-      ),
-    );
+    // @Sse() values are events, never streams: skip the checks on the hottest path.
+    const onValue = state.sseRoute ? undefined : (value: unknown) => this.watch(value, state);
+    return inStore(store, next, (error) => {
+      try {
+        state.recordError(error, true);
+      } catch (fault) {
+        this.runtime.faults.warn('error-row', 'an error row could not be written', fault);
+      }
+    }, onValue);
   }
+}
+
+/**
+ * The handler's Observable, run in `store`: `handle()` captures the active store
+ * for the handler, and the stream, which Nest subscribes later, is subscribed in
+ * it too, so timers and callbacks of the stream see the request's context.
+ */
+function inStore(
+  store: CvdiagStore,
+  next: CallHandler,
+  onError: (error: unknown) => void,
+  mapValue?: (value: unknown) => unknown,
+): Observable<unknown> {
+  const source = cvdiagStorage.run(store, () => next.handle());
+  return new Observable<unknown>((subscriber) =>
+    cvdiagStorage.run(store, () =>
+      source.subscribe({
+        next: mapValue ? (value) => subscriber.next(mapValue(value)) : (value) => subscriber.next(value),
+        error: (error: unknown) => {
+          onError(error);
+          subscriber.error(error);
+        },
+        complete: () => subscriber.complete(),
+      }),
+    ),
+  );
 }

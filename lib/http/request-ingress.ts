@@ -5,7 +5,7 @@ import { uuidv7 } from '../envelope/ids';
 import { scrub } from '../scrub/scrub';
 import type { CvdiagRuntime } from '../runtime/cvdiag-runtime';
 import { isSkipDecoratorInUse } from './skip-cvdiag.decorator';
-import { attachState, isIgnored, markIgnored, stateOf } from './request-registry';
+import { attachState, ignoreReason, markIgnored, stateOf } from './request-registry';
 import { RequestState } from './request-state';
 import { observeResponse } from './response-observer';
 
@@ -22,16 +22,16 @@ export function beginRequest(
   response: ServerResponse,
 ): RequestState | undefined {
   const existing = stateOf(request);
-  if (existing || isIgnored(request)) return existing;
+  if (existing || ignoreReason(request)) return existing;
   if (!runtime.isEnabled()) {
-    markIgnored(request);
+    markIgnored(request, 'disabled');
     return undefined;
   }
   const url = typeof request.url === 'string' ? request.url : '/';
   const query = url.indexOf('?');
   const path = query < 0 ? url : url.slice(0, query);
   if (runtime.isExcluded(path)) {
-    markIgnored(request);
+    markIgnored(request, 'excluded');
     return undefined;
   }
 

@@ -25,13 +25,16 @@ export function stateOf(raw: IncomingMessage | undefined): RequestState | undefi
   return raw ? (raw as Tagged)[STATE] : undefined;
 }
 
-/** Marks a request CVDIAG decided not to instrument, so later layers do not start it. */
+/** Why CVDIAG left a request alone: the emitter was off, or its path is excluded. */
+export type IgnoreReason = 'disabled' | 'excluded';
+
 const IGNORED = Symbol('cvdiag.ignored');
 
-export function markIgnored(raw: IncomingMessage): void {
-  Object.defineProperty(raw, IGNORED, { value: true, enumerable: false, configurable: true });
+/** Marks a request CVDIAG decided not to instrument, so later layers do not start it. */
+export function markIgnored(raw: IncomingMessage, reason: IgnoreReason): void {
+  Object.defineProperty(raw, IGNORED, { value: reason, enumerable: false, configurable: true });
 }
 
-export function isIgnored(raw: IncomingMessage): boolean {
-  return (raw as IncomingMessage & { [IGNORED]?: boolean })[IGNORED] === true;
+export function ignoreReason(raw: IncomingMessage): IgnoreReason | undefined {
+  return (raw as IncomingMessage & { [IGNORED]?: IgnoreReason })[IGNORED];
 }
