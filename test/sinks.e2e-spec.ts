@@ -1,4 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { repoRoot } from './support/repo-root';
 import { CvdiagEnvelope, CvdiagSink, StdoutSink } from 'nestjs-cvdiag';
 import { agentAppModule } from './fixtures/agent-app';
 import { CaptureLogger } from './support/capture-logger';
@@ -73,5 +77,22 @@ describe('sinks', () => {
     const sinkWarnings = logger.warnings.filter((message) => message.includes('sink threw'));
     expect(sinkWarnings).toHaveLength(1);
     expect(logger.warnings.join('\n')).not.toContain('should-not-be-logged');
+  });
+
+  it('a stdout whose reader went away (EPIPE) does not end the process', async () => {
+    const root = repoRoot();
+    const child = spawn(process.execPath, [join(root, 'test/fixtures/stdout-reader-gone.cjs'), join(root, 'dist/index.js')], {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const firstRow = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+    expect(firstRow.startsWith('CVDIAG {')).toBe(true);
+    child.stdout.destroy(); // the reader goes away
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(stderr).toContain('still alive');
+    expect(code).toBe(0);
   });
 });
