@@ -44,14 +44,15 @@ export class CvdiagService {
   }
 
   /**
-   * One event of a stream CVDIAG cannot see on the response (for example events
-   * batched into one write). Raw `res.write` calls and @Sse() events are already
-   * counted: do not mark those again.
+   * One event of the current response, for streams whose writes do not map to
+   * events (several events batched into one write, or events sent through a
+   * channel CVDIAG cannot see). Once a response has a marked event, its writes
+   * are no longer counted as events, so nothing is counted twice.
    */
-  markStreamEvent(eventType = 'chunk', payloadSizeBytes = 0): void {
+  markStreamEvent(eventType = 'message', payloadSizeBytes = 0): void {
     this.guard('mark', () => {
       const context = cvdiagStorage.getStore()?.context;
-      if (context instanceof RequestState) context.streamEvent(eventType, payloadSizeBytes);
+      if (context instanceof RequestState) context.markEvent(String(eventType), Math.max(0, Math.trunc(Number(payloadSizeBytes)) || 0));
     });
   }
 

@@ -15,7 +15,7 @@ import {
 } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { concat, interval, map, Observable, of, take, throwError } from 'rxjs';
-import { CvdiagModule, CvdiagModuleOptions, SkipCvdiag } from 'nestjs-cvdiag';
+import { CvdiagModule, CvdiagModuleOptions, CvdiagService, SkipCvdiag } from 'nestjs-cvdiag';
 import { ChatController, FakeLlmClient, rawStream, ShowcaseAgent } from './fixtures/agent-app';
 import { boundariesOf, CapturedRow, StdoutCapture } from './support/cvdiag-capture';
 import { expectValidRows } from './support/envelope-contract';
@@ -29,7 +29,10 @@ class StreamBroke extends Error {
 
 @Controller('life')
 class LifecycleController {
-  constructor(private readonly agent: ShowcaseAgent) {}
+  constructor(
+    private readonly agent: ShowcaseAgent,
+    private readonly cvdiag: CvdiagService,
+  ) {}
 
   @Sse('sse-error-after-events')
   errorAfterEvents(): Observable<MessageEvent> {
@@ -51,6 +54,17 @@ class LifecycleController {
     raw.write('data: one\n\n');
     await new Promise((resolve) => setTimeout(resolve, 5));
     throw new StreamBroke('raw stream failed');
+  }
+
+  /** Three events batched into one write, marked by the app. */
+  @Post('batched')
+  batched(@Res() res: Parameters<typeof rawStream>[0]): void {
+    const raw = rawStream(res);
+    raw.writeHead(200, { 'content-type': 'text/event-stream' });
+    const events = ['event: delta\ndata: a\n\n', 'event: delta\ndata: b\n\n', 'event: done\ndata: {}\n\n'];
+    for (const event of events) this.cvdiag.markStreamEvent(event.startsWith('event: done') ? 'done' : 'delta', Buffer.byteLength(event));
+    raw.write(events.join(''));
+    raw.end();
   }
 
   @Get('skipped')
@@ -186,6 +200,14 @@ describe.each(ADAPTERS)('request lifecycle on %s', (adapter) => {
     }
     // Rows that describe neither request nor response carry none.
     expect(rows.filter((row) => row.boundary === 'backend.sse.event').every((row) => Object.values(row.edge_headers).every((v) => v === null))).toBe(true);
+  });
+
+  it('events the app marks itself are counted once, after first_byte, instead of the write', async () => {
+    const { rows } = await rowsOf('POST', '/life/batched');
+    const streamRows = rows.filter((row) => row.boundary.startsWith('backend.sse.'));
+    expect(streamRows.map((row) => row.boundary)).toEqual(['backend.sse.first_byte', 'backend.sse.event', 'backend.sse.event', 'backend.sse.event']);
+    expect(streamRows.slice(1).map((row) => row.metadata.event_type)).toEqual(['delta', 'delta', 'done']);
+    expect(rows.find((row) => row.boundary === 'backend.response.complete')!.metadata.sse_event_count).toBe(3);
   });
 
   it('a handler error seen by both interceptor and filter is written once', async () => {

@@ -27,6 +27,7 @@ export class RequestState extends CorrelationContext {
 
   private pendingIngress: RowSpec | null = null;
   private streamed = false;
+  private manualEvents = false;
   private firstByteWritten = false;
   private bytesWritten = 0;
   private eventCount = 0;
@@ -81,24 +82,40 @@ export class RequestState extends CorrelationContext {
     // A body sent whole with end() is not a stream; any write() call makes it one.
     if (!viaEnd) this.streamed = true;
     if (!this.streamed || this.terminated) return;
-    if (!this.firstByteWritten) {
-      this.firstByteWritten = true;
-      this.emit({
-        boundary: 'backend.sse.first_byte',
-        outcome: 'info',
-        durationMs: null,
-        metadata: { delta_ms_from_ingress: elapsedMs(this.startMs) },
-        edgeHeaders: this.responseEdgeHeaders(),
-        parentSpanId: this.rootSpanId,
-      });
-    }
+    this.ensureFirstByte();
+    if (this.manualEvents) return;
     const eventType = this.sseRoute ? classifySseWrite(chunk) : 'chunk';
     if (eventType !== null) this.streamEvent(eventType, size);
   }
 
-  /** One event of the response stream; counted at every tier, written at debug. */
-  streamEvent(eventType: string, payloadSizeBytes: number): void {
+  /**
+   * An event the app marked itself (CvdiagService.markStreamEvent). From then
+   * on the app counts this response's events, and writes are no longer counted
+   * as events, so nothing is counted twice.
+   */
+  markEvent(eventType: string, payloadSizeBytes: number): void {
     if (this.terminated) return;
+    this.manualEvents = true;
+    this.streamed = true;
+    this.ensureFirstByte();
+    this.streamEvent(eventType, payloadSizeBytes);
+  }
+
+  private ensureFirstByte(): void {
+    if (this.firstByteWritten) return;
+    this.firstByteWritten = true;
+    this.emit({
+      boundary: 'backend.sse.first_byte',
+      outcome: 'info',
+      durationMs: null,
+      metadata: { delta_ms_from_ingress: elapsedMs(this.startMs) },
+      edgeHeaders: this.responseEdgeHeaders(),
+      parentSpanId: this.rootSpanId,
+    });
+  }
+
+  /** One event of the response stream; counted at every tier, written at debug. */
+  private streamEvent(eventType: string, payloadSizeBytes: number): void {
     const sequence = this.eventCount++;
     if (!tierAllows(this.tier, 'backend.sse.event')) return;
     this.emit({
