@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { RequestState } from './request-state';
 
 type BodyMethod = (...args: unknown[]) => unknown;
@@ -35,11 +36,7 @@ export function observeResponse(state: RequestState, request: IncomingMessage, r
     return originalEnd.apply(this, args);
   };
 
-  // A socket 'timeout' listener does not change Node's handling of the timeout
-  // (it only looks at listeners on the request, response and server).
-  const socket = request.socket;
-  const onTimeout = (): void => state.markTimedOut();
-  socket?.on('timeout', onTimeout);
+  const stopWatchingTimeout = watchSocketTimeout(request.socket, state);
 
   // 'finish' means every byte was handed to the OS, unless the response was
   // destroyed first: Node still finishes an end() called after destroy() (Nest
@@ -48,7 +45,7 @@ export function observeResponse(state: RequestState, request: IncomingMessage, r
   const onEnd = (finished: boolean): void => {
     response.removeListener('finish', onFinish);
     response.removeListener('close', onClose);
-    socket?.removeListener('timeout', onTimeout);
+    stopWatchingTimeout();
     try {
       state.terminate(finished);
     } catch (error) {
@@ -68,4 +65,30 @@ function observeChunk(state: RequestState, chunk: unknown, encoding: unknown, vi
   } catch (error) {
     state.runtime.faults.warn('write', 'a body write could not be observed', error);
   }
+}
+
+const SOCKET_REQUESTS = Symbol('cvdiag.socketRequests');
+type WatchedSocket = Socket & { [SOCKET_REQUESTS]?: Set<RequestState> };
+
+/**
+ * Marks the requests of a socket as timed out when the server's socket timeout
+ * fires. One listener per socket, however many requests it carries (pipelining
+ * would otherwise trip the max-listeners warning). A socket 'timeout' listener
+ * does not change Node's handling of the timeout, which only looks at listeners
+ * on the request, the response and the server.
+ */
+function watchSocketTimeout(socket: Socket | null | undefined, state: RequestState): () => void {
+  const watched = socket as WatchedSocket | null | undefined;
+  if (!watched || typeof watched.on !== 'function') return () => undefined;
+  let requests = watched[SOCKET_REQUESTS];
+  if (!requests) {
+    const set = new Set<RequestState>();
+    requests = set;
+    watched[SOCKET_REQUESTS] = set;
+    watched.on('timeout', () => {
+      for (const pending of set) pending.markTimedOut();
+    });
+  }
+  requests.add(state);
+  return () => requests.delete(state);
 }
