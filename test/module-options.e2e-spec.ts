@@ -7,7 +7,7 @@ import { StdoutCapture } from './support/cvdiag-capture';
 import { expectValidRows } from './support/envelope-contract';
 import { useEnv } from './support/env';
 import { send } from './support/http-client';
-import { RunningApp, startApp, waitFor } from './support/nest-app';
+import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
 
 describe('invalid options fail at startup, naming the option and what it allows', () => {
   it.each([
@@ -39,7 +39,7 @@ class SettingsService {
 @Module({ providers: [SettingsService], exports: [SettingsService] })
 class SettingsModule {}
 
-describe('module registration', () => {
+describe.each(ADAPTERS)('module registration on %s', (adapter) => {
   useEnv({ SHOWCASE_ENV: 'test' });
   let capture: StdoutCapture;
   let running: RunningApp | undefined;
@@ -65,7 +65,7 @@ describe('module registration', () => {
       providers: [ShowcaseAgent, FakeLlmClient],
     })
     class AsyncAppModule {}
-    running = await startApp(AsyncAppModule, 'express');
+    running = await startApp(AsyncAppModule, adapter);
     await send(running.url, { path: '/json' });
     await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
     const rows = capture.rows();
@@ -83,7 +83,7 @@ describe('module registration', () => {
       providers: [ShowcaseAgent, FakeLlmClient],
     })
     class TwiceModule {}
-    running = await startApp(TwiceModule, 'express');
+    running = await startApp(TwiceModule, adapter);
     expect((await send(running.url, { method: 'POST', path: '/boom' })).status).toBe(500);
     await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -6,6 +6,21 @@ import { firstValueFrom } from 'rxjs';
 import { AgentEntry, CvdiagModule } from 'nestjs-cvdiag';
 import { StdoutCapture } from './support/cvdiag-capture';
 import { DEBUG_ENV, useEnv } from './support/env';
+import { ADAPTERS, AdapterName } from './support/nest-app';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { createServer } from 'node:net';
+
+/** A loopback port nothing listens on right now (the TCP transport needs a fixed one). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 @Controller()
 class MathController {
@@ -34,12 +49,16 @@ function hybridModule(withCvdiag: boolean) {
 
 /** A hybrid app (HTTP + TCP microservice sharing the app's global enhancers) and a TCP client. */
 async function startHybrid(
+  adapter: AdapterName,
   withCvdiag: boolean,
   port: number,
   order: 'microservices first' | 'http first',
 ): Promise<{ app: INestApplication; client: ClientProxy }> {
   const moduleRef = await Test.createTestingModule({ imports: [hybridModule(withCvdiag)] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app =
+    adapter === 'fastify'
+      ? moduleRef.createNestApplication(new FastifyAdapter() as never, { logger: false })
+      : moduleRef.createNestApplication({ logger: false });
   // Deferred, the RPC handlers are built when the microservices start, after
   // app.init() added CVDIAG's global filter: the filter then sees RPC exceptions.
   const deferInitialization = order === 'http first';
@@ -61,7 +80,7 @@ async function outcomes(client: ClientProxy): Promise<unknown[]> {
   return [await settle('sum', [1, 2, 3]), await settle('rpc-error', {}), await settle('plain-error', {})];
 }
 
-describe('RPC contexts pass through untouched', () => {
+describe.each(ADAPTERS)('RPC contexts of a hybrid app on %s pass through untouched', (adapter) => {
   useEnv(DEBUG_ENV);
   let capture: StdoutCapture;
   const cleanups: Array<() => Promise<void>> = [];
@@ -74,13 +93,12 @@ describe('RPC contexts pass through untouched', () => {
   });
 
   it.each(['microservices first', 'http first'] as const)('a hybrid app with inheritAppConfig (%s) answers RPC exactly as without CVDIAG, and writes no request rows', async (order) => {
-    const port = 41000 + Math.floor(Math.random() * 2000);
-    const baseline = await startHybrid(false, port, order);
+    const baseline = await startHybrid(adapter, false, await freePort(), order);
     const expected = await outcomes(baseline.client);
     await baseline.client.close();
     await baseline.app.close();
 
-    const instrumented = await startHybrid(true, port + 1, order);
+    const instrumented = await startHybrid(adapter, true, await freePort(), order);
     cleanups.push(async () => {
       await instrumented.client.close();
       await instrumented.app.close();

@@ -10,7 +10,7 @@ import { StdoutCapture } from './support/cvdiag-capture';
 import { expectValidRows } from './support/envelope-contract';
 import { useEnv } from './support/env';
 import { send } from './support/http-client';
-import { RunningApp, startApp, waitFor } from './support/nest-app';
+import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
 
 /** Refuses its first `refusals` rows (as a backed-up sink would), then takes everything. */
 class RecoveringSink implements CvdiagSink {
@@ -36,7 +36,7 @@ class ThrowingSink implements CvdiagSink {
   }
 }
 
-describe('sinks', () => {
+describe.each(ADAPTERS)('sinks on %s', (adapter) => {
   useEnv({ SHOWCASE_ENV: 'test' });
   let capture: StdoutCapture;
   let running: RunningApp | undefined;
@@ -51,7 +51,7 @@ describe('sinks', () => {
 
   it('counts rows a sink refused and reports them with cvdiag.queue_dropped once it recovers; other sinks get every row', async () => {
     const recovering = new RecoveringSink(3);
-    running = await startApp(agentAppModule({ enabled: true, tier: 'verbose', sinks: [new StdoutSink(), recovering] }), 'express');
+    running = await startApp(agentAppModule({ enabled: true, tier: 'verbose', sinks: [new StdoutSink(), recovering] }), adapter);
     for (let i = 0; i < 3; i++) await send(running.url, { path: '/json' });
     await waitFor(() => capture.rows().filter((row) => row.boundary === 'backend.response.complete').length === 3, 'terminals');
 
@@ -70,7 +70,7 @@ describe('sinks', () => {
 
   it('a sink that throws never reaches the app, and is reported once, without the error message', async () => {
     const logger = new CaptureLogger();
-    running = await startApp(agentAppModule({ enabled: true, sinks: [new ThrowingSink(), new StdoutSink()] }), 'express', undefined, logger);
+    running = await startApp(agentAppModule({ enabled: true, sinks: [new ThrowingSink(), new StdoutSink()] }), adapter, undefined, logger);
     for (let i = 0; i < 5; i++) expect((await send(running.url, { path: '/json' })).status).toBe(200);
     await waitFor(() => capture.rows().length === 5, 'rows on stdout');
     expectValidRows(capture.rows(), { tier: 'default' });
