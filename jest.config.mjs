@@ -1,6 +1,10 @@
 // Nest 12 is ESM-only and Jest's CommonJS runtime cannot `require` it on Node 20,
 // so the suite runs in Jest's ESM mode (see README FAQ "Why does `npm test` pass
 // --experimental-vm-modules?"). ts-jest only transpiles; `npm test` type-checks first.
+import { readFileSync } from 'node:fs';
+
+const nestVersion = JSON.parse(readFileSync(new URL('./node_modules/@nestjs/core/package.json', import.meta.url), 'utf8')).version;
+
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
@@ -11,5 +15,6 @@ export default {
   },
   // Tests import the library by its package name, as users do; here it is the source.
   moduleNameMapper: { '^nestjs-cvdiag$': '<rootDir>/lib/index.ts' },
+  globals: { __NEST_VERSION__: nestVersion },
   testTimeout: 30000,
 };

@@ -10,7 +10,8 @@ import { ObservableLlm, StreamShapesController, WaitingAgent } from './fixtures/
 import { boundariesOf, CapturedRow, StdoutCapture } from './support/cvdiag-capture';
 import { expectValidRows } from './support/envelope-contract';
 import { DEBUG_ENV, useEnv } from './support/env';
-import { connectWithoutReading, disconnectWhen, readThenDisconnect, send } from './support/http-client';
+import { disconnectWhen, readThenDisconnect, send } from './support/http-client';
+import { expectAbandonedCall } from './support/abandoned-call';
 import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
 
 @Module({
@@ -116,35 +117,9 @@ describe.each(ADAPTERS)('stream shapes on %s', (adapter) => {
     });
   });
 
-  describe('client disconnect while the handler awaits its LLM call', () => {
-    it.each([
-      ['clientGoneSignal() on a JSON route', '/shapes/await-llm'],
-      ['@SseSignal() on an async @Sse() route', '/shapes/sse-signal'],
-    ])('%s: the call is torn down and its work ends as abandoned', async (_how, path) => {
-      await disconnectWhen(running.url, { path }, llm.nextCall());
-      const { rows, terminal } = await requestRows((all) => all.some((row) => row.boundary === 'backend.agent.exit'));
-      expect(terminal.boundary).toBe('backend.sse.aborted');
-      expect(terminal.metadata.termination_kind).toBe('rst');
-      const exit = rows.find((row) => row.boundary === 'backend.agent.exit')!;
-      const response = rows.find((row) => row.boundary === 'backend.llm.call.response')!;
-      expect(exit.outcome).toBe('err');
-      expect(response.outcome).toBe('err');
-      expect(response.metadata.error_class).toBe('Abandoned');
-      await waitFor(() => llm.aborted === 1, 'the LLM call to see the abort');
-      expect(rows.filter((row) => row.boundary === 'backend.llm.call.heartbeat' && rows.indexOf(row) > rows.indexOf(terminal))).toEqual([]);
-    });
-  });
-
-  it('a slow client dropped by maxPendingDataLength: sse.aborted rst', async () => {
-    const disconnect = await connectWithoutReading(running.url, { path: '/shapes/flood' });
-    try {
-      const { terminal } = await requestRows();
-      expect(terminal.boundary).toBe('backend.sse.aborted');
-      expect(terminal.metadata.termination_kind).toBe('rst');
-      expect(terminal.metadata.bytes_before_abort).toBeGreaterThan(0);
-    } finally {
-      disconnect();
-    }
+  it('client disconnect while the handler awaits its LLM call: the call is torn down and its work ends as abandoned', async () => {
+    await disconnectWhen(running.url, { path: '/shapes/await-llm' }, llm.nextCall());
+    await expectAbandonedCall(capture, llm);
   });
 
   it('a server-side timeout: sse.aborted timeout, outcome timeout', async () => {

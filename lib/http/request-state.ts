@@ -3,7 +3,7 @@ import { CorrelationContext, ContextIdentity } from '../context/correlation-cont
 import { EDGE_HEADER_NAMES, pickEdgeHeaders } from '../correlation/edge-headers';
 import type { RowSpec } from '../emitter/cvdiag-emitter';
 import { tierAllows } from '../envelope/boundaries';
-import { elapsedMs } from '../envelope/ids';
+import { elapsedMs, monoMs } from '../envelope/ids';
 import type { CvdiagRuntime } from '../runtime/cvdiag-runtime';
 import { errorMetadata } from './error-metadata';
 import { classifySseWrite } from './sse-chunk';
@@ -28,6 +28,8 @@ export class RequestState extends CorrelationContext {
   private pendingIngress: RowSpec | null = null;
   private streamed = false;
   private manualEvents = false;
+  /** The first write of a body of declared length, until a second piece makes it a stream. */
+  private heldPiece?: { size: number; atMs: number };
   private firstByteWritten = false;
   private bytesWritten = 0;
   private eventCount = 0;
@@ -74,18 +76,36 @@ export class RequestState extends CorrelationContext {
     return super.emit(row);
   }
 
-  /** A body chunk went to the raw response (`write` or the final `end`). */
+  /**
+   * A body chunk went to the raw response (`write` or the final `end`). A body
+   * sent whole with `end(body)`, or in one write of a declared length, is not a
+   * stream; the first write is held until a second piece shows it is one (some
+   * servers send a whole JSON body as one `write()` and an empty `end()`).
+   * SSE responses and bodies of unknown length are streams from their first byte.
+   */
   onBodyWrite(chunk: unknown, encoding: unknown, viaEnd: boolean): void {
     const size = chunkByteLength(chunk, encoding);
     if (size === 0) return;
     this.bytesWritten += size;
-    // A body sent whole with end() is not a stream; any write() call makes it one.
-    if (!viaEnd) this.streamed = true;
-    if (!this.streamed || this.terminated) return;
+    if (this.terminated) return;
+    if (!this.streamed) {
+      const held = this.heldPiece;
+      if (held === undefined) {
+        if (viaEnd) return;
+        if (this.declaresWholeBody()) {
+          this.heldPiece = { size, atMs: monoMs() };
+          return;
+        }
+      }
+      this.streamed = true;
+      if (held) {
+        this.heldPiece = undefined;
+        this.ensureFirstByte(held.atMs);
+        this.countPiece(undefined, held.size); // a held piece is never SSE (see declaresWholeBody)
+      }
+    }
     this.ensureFirstByte();
-    if (this.manualEvents) return;
-    const eventType = this.sseRoute ? classifySseWrite(chunk) : 'chunk';
-    if (eventType !== null) this.streamEvent(eventType, size);
+    this.countPiece(chunk, size);
   }
 
   /**
@@ -101,14 +121,27 @@ export class RequestState extends CorrelationContext {
     this.streamEvent(eventType, payloadSizeBytes);
   }
 
-  private ensureFirstByte(): void {
+  private countPiece(chunk: unknown, size: number): void {
+    if (this.manualEvents) return;
+    const eventType = this.sseRoute ? classifySseWrite(chunk) : 'chunk';
+    if (eventType !== null) this.streamEvent(eventType, size);
+  }
+
+  /** Not an event stream, and its length is declared: written whole unless more pieces follow. */
+  private declaresWholeBody(): boolean {
+    if (this.sseRoute || this.responseHeader('content-length') === undefined) return false;
+    const type = this.responseHeader('content-type');
+    return !(typeof type === 'string' && type.toLowerCase().startsWith('text/event-stream'));
+  }
+
+  private ensureFirstByte(atMs?: number): void {
     if (this.firstByteWritten) return;
     this.firstByteWritten = true;
     this.emit({
       boundary: 'backend.sse.first_byte',
       outcome: 'info',
       durationMs: null,
-      metadata: { delta_ms_from_ingress: elapsedMs(this.startMs) },
+      metadata: { delta_ms_from_ingress: elapsedMs(this.startMs, atMs) },
       edgeHeaders: this.responseEdgeHeaders(),
       parentSpanId: this.rootSpanId,
     });
