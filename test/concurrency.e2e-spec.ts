@@ -1,29 +1,22 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { uuidv7 } from 'uuidv7';
 import { agentAppModule } from './fixtures/agent-app';
-import { StdoutCapture } from './support/cvdiag-capture';
+
 import { expectValidRows } from './support/envelope-contract';
+import { useApps, useCapture } from './support/harness';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { send } from './support/http-client';
-import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
+import { ADAPTERS, waitFor } from './support/nest-app';
 
 const REQUESTS = 50;
 
 describe.each(ADAPTERS)('50 concurrent streamed requests on %s', (adapter) => {
   useEnv(DEBUG_ENV);
-  let capture: StdoutCapture;
-  let running: RunningApp | undefined;
-  beforeEach(() => {
-    capture = new StdoutCapture().start();
-  });
-  afterEach(async () => {
-    await running?.close();
-    running = undefined;
-    capture.stop();
-  });
+  const capture = useCapture();
+  const apps = useApps();
 
   it('keeps every row, from services, timers and stream callbacks, on its own request', async () => {
-    running = await startApp(agentAppModule(), adapter);
+    const running = await apps.start(agentAppModule(), adapter);
     const url = running.url;
     const testIds = Array.from({ length: REQUESTS }, () => uuidv7());
     const responses = await Promise.all(

@@ -1,11 +1,12 @@
 import { Controller, Post } from '@nestjs/common';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { agentAppModule } from './fixtures/agent-app';
-import { StdoutCapture } from './support/cvdiag-capture';
+
+import { useApps, useCapture } from './support/harness';
 import { expectValidRows, UUIDV7 } from './support/envelope-contract';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { send, sendRaw } from './support/http-client';
-import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
+import { ADAPTERS, waitFor } from './support/nest-app';
 
 const MEGABYTE = 1024 * 1024;
 
@@ -40,21 +41,13 @@ const SECRETS = ['startsecret123', 'middle.secret', 'endsecret456', 'hunter2-cyc
 
 describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
   useEnv(DEBUG_ENV);
-  let capture: StdoutCapture;
-  let running: RunningApp | undefined;
-  beforeEach(() => {
-    capture = new StdoutCapture().start();
-  });
-  afterEach(async () => {
-    await running?.close();
-    running = undefined;
-    capture.stop();
-  });
+  const capture = useCapture();
+  const apps = useApps();
 
   const terminals = () => capture.rows().filter((row) => row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted').length;
 
   it('mints a UUIDv7 for non-UUID, empty, UUIDv4 and 10 KB x-test-id values', async () => {
-    running = await startApp(agentAppModule({ enabled: true }), adapter);
+    const running = await apps.start(agentAppModule({ enabled: true }), adapter);
     const values = ['not-a-uuid', '', '6f1c2d3e-4b5a-4c6d-8e7f-8091a2b3c4d5', 'a'.repeat(10 * 1024), ' 0190A9C0-1A2B-7C3D-8E4F-5A6B7C8D9E0F '];
     for (const value of values) {
       expect((await send(running.url, { path: '/json', headers: { 'x-test-id': value } })).status).toBe(200);
@@ -69,7 +62,7 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
   });
 
   it('adopts a probe id sanitized to [a-z0-9._-] with adoptTestId', async () => {
-    running = await startApp(agentAppModule({ enabled: true, adoptTestId: true }), adapter);
+    const running = await apps.start(agentAppModule({ enabled: true, adoptTestId: true }), adapter);
     await send(running.url, { path: '/json', headers: { 'x-test-id': 'D4-Slug-Run7' } });
     await send(running.url, { path: '/json', headers: { 'x-test-id': 'p!r@o#b$e 1' } });
     await send(running.url, { path: '/json', headers: { 'x-test-id': '!!!' } });
@@ -83,7 +76,7 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
   });
 
   it('writes one valid line per row for odd bytes in headers and paths, huge edge headers and secrets in paths', async () => {
-    running = await startApp(agentAppModule({ enabled: true }), adapter);
+    const running = await apps.start(agentAppModule({ enabled: true }), adapter);
     const longRay = 'r'.repeat(5000);
     const raw = [
       'GET /chat%0A%0Dinjected%E2%80%A8/sk-path-secret-123?token=tok3n-in-query HTTP/1.1',
@@ -114,7 +107,7 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
   });
 
   it('survives a 1 MB exception message, a cyclic error and a thrown string', async () => {
-    running = await startApp(agentAppModule({ enabled: true }, { controllers: [HostileController] }), adapter);
+    const running = await apps.start(agentAppModule({ enabled: true }, { controllers: [HostileController] }), adapter);
     for (const path of ['/hostile/huge-error', '/hostile/cycle', '/hostile/separators', '/hostile/throws-string']) {
       const response = await send(running.url, { method: 'POST', path });
       expect(response.status).toBe(500);
@@ -135,7 +128,7 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
   });
 
   it('12 pipelined requests on one connection: 12 terminals, and one timeout listener on the socket', async () => {
-    running = await startApp(agentAppModule({ enabled: true }), adapter);
+    const running = await apps.start(agentAppModule({ enabled: true }), adapter);
     // Track how many 'timeout' listeners the server-side socket holds at most.
     let timeoutListeners = 0;
     let mostTimeoutListeners = 0;

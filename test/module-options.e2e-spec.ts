@@ -1,13 +1,14 @@
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { CvdiagModule, CvdiagModuleOptions, CvdiagOptionsError } from 'nestjs-cvdiag';
 import { ChatController, FakeLlmClient, ShowcaseAgent } from './fixtures/agent-app';
-import { StdoutCapture } from './support/cvdiag-capture';
+
+import { useApps, useCapture } from './support/harness';
 import { expectValidRows } from './support/envelope-contract';
 import { useEnv } from './support/env';
 import { send } from './support/http-client';
-import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
+import { ADAPTERS, waitFor } from './support/nest-app';
 
 describe('invalid options fail at startup, naming the option and what it allows', () => {
   it.each([
@@ -41,16 +42,8 @@ class SettingsModule {}
 
 describe.each(ADAPTERS)('module registration on %s', (adapter) => {
   useEnv({ SHOWCASE_ENV: 'test' });
-  let capture: StdoutCapture;
-  let running: RunningApp | undefined;
-  beforeEach(() => {
-    capture = new StdoutCapture().start();
-  });
-  afterEach(async () => {
-    await running?.close();
-    running = undefined;
-    capture.stop();
-  });
+  const capture = useCapture();
+  const apps = useApps();
 
   it('forRootAsync takes its options from an injected provider', async () => {
     @Module({
@@ -65,7 +58,7 @@ describe.each(ADAPTERS)('module registration on %s', (adapter) => {
       providers: [ShowcaseAgent, FakeLlmClient],
     })
     class AsyncAppModule {}
-    running = await startApp(AsyncAppModule, adapter);
+    const running = await apps.start(AsyncAppModule, adapter);
     await send(running.url, { path: '/json' });
     await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
     const rows = capture.rows();
@@ -83,7 +76,7 @@ describe.each(ADAPTERS)('module registration on %s', (adapter) => {
       providers: [ShowcaseAgent, FakeLlmClient],
     })
     class TwiceModule {}
-    running = await startApp(TwiceModule, adapter);
+    const running = await apps.start(TwiceModule, adapter);
     expect((await send(running.url, { method: 'POST', path: '/boom' })).status).toBe(500);
     await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -4,36 +4,28 @@
  * runs for real: a Nest app on a loopback port, real HTTP clients and socket
  * disconnects, and the actual CVDIAG lines the process writes to stdout.
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { BACKEND_BOUNDARIES, scrub } from 'nestjs-cvdiag';
 import { agentAppModule, LLM_HEARTBEAT_MS, SECRET_MESSAGE } from './fixtures/agent-app';
-import { boundariesOf, StdoutCapture } from './support/cvdiag-capture';
+import { boundariesOf } from './support/cvdiag-capture';
+import { useApps, useCapture } from './support/harness';
 import { expectValidRows, UUIDV7 } from './support/envelope-contract';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { readThenDisconnect, send } from './support/http-client';
-import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
+import { ADAPTERS, waitFor } from './support/nest-app';
 
 const VALID_TEST_ID = '0190a9c0-1a2b-7c3d-8e4f-5a6b7c8d9e0f';
 const SEED_HEADERS = { 'x-test-id': VALID_TEST_ID, 'x-aimock-context': 'ms-agent-python' };
 
 describe.each(ADAPTERS)('seed scenarios on %s', (adapter) => {
-  let capture: StdoutCapture;
-  let running: RunningApp | undefined;
-
-  beforeEach(() => {
-    capture = new StdoutCapture().start();
-  });
-  afterEach(async () => {
-    await running?.close();
-    running = undefined;
-    capture.stop();
-  });
+  const capture = useCapture();
+  const apps = useApps();
 
   describe('with the emitter on at debug tier', () => {
     useEnv(DEBUG_ENV);
 
     it('emits all 11 backend boundaries across a happy stream, a client disconnect and a throwing route', async () => {
-      running = await startApp(agentAppModule(), adapter);
+      const running = await apps.start(agentAppModule(), adapter);
 
       const happy = await send(running.url, { method: 'POST', path: '/chat/stream', headers: SEED_HEADERS });
       expect(happy.status).toBe(200);
@@ -62,7 +54,7 @@ describe.each(ADAPTERS)('seed scenarios on %s', (adapter) => {
     });
 
     it('scrubs the secret from backend.error.caught and names the exception class', async () => {
-      running = await startApp(agentAppModule(), adapter);
+      const running = await apps.start(agentAppModule(), adapter);
       const response = await send(running.url, { method: 'POST', path: '/boom', headers: { 'x-aimock-context': 'ms-agent-python' } });
       expect(response.status).toBe(500);
       await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
@@ -82,7 +74,7 @@ describe.each(ADAPTERS)('seed scenarios on %s', (adapter) => {
     });
 
     it('writes heartbeats while a slow LLM call is outstanding', async () => {
-      running = await startApp(agentAppModule(), adapter);
+      const running = await apps.start(agentAppModule(), adapter);
       const response = await send(running.url, { path: '/answer?q=slow', headers: SEED_HEADERS });
       expect(response.status).toBe(200);
       await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
@@ -100,7 +92,7 @@ describe.each(ADAPTERS)('seed scenarios on %s', (adapter) => {
     });
 
     it('reports a client disconnect as sse.aborted (rst, bytes > 0) and never as response.complete', async () => {
-      running = await startApp(agentAppModule(), adapter);
+      const running = await apps.start(agentAppModule(), adapter);
       const received = await readThenDisconnect(running.url, { path: '/endless', headers: SEED_HEADERS, bytes: 300 });
       expect(received.length).toBeGreaterThanOrEqual(300);
       await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.sse.aborted'), 'sse.aborted');
@@ -119,7 +111,7 @@ describe.each(ADAPTERS)('seed scenarios on %s', (adapter) => {
     useEnv({ SHOWCASE_ENV: 'test', CVDIAG_DEBUG: '1' });
 
     it('emits nothing, on any route', async () => {
-      running = await startApp(agentAppModule(), adapter);
+      const running = await apps.start(agentAppModule(), adapter);
       await send(running.url, { method: 'POST', path: '/chat/stream', headers: SEED_HEADERS });
       await send(running.url, { method: 'POST', path: '/boom', headers: SEED_HEADERS });
       await send(running.url, { path: '/answer', headers: SEED_HEADERS });

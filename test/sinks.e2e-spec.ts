@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -6,11 +6,12 @@ import { repoRoot } from './support/repo-root';
 import { CvdiagEnvelope, CvdiagSink, StdoutSink } from 'nestjs-cvdiag';
 import { agentAppModule } from './fixtures/agent-app';
 import { CaptureLogger } from './support/capture-logger';
-import { StdoutCapture } from './support/cvdiag-capture';
+
+import { useApps, useCapture } from './support/harness';
 import { expectValidRows } from './support/envelope-contract';
 import { useEnv } from './support/env';
 import { send } from './support/http-client';
-import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
+import { ADAPTERS, waitFor } from './support/nest-app';
 
 /** Refuses its first `refusals` rows (as a backed-up sink would), then takes everything. */
 class RecoveringSink implements CvdiagSink {
@@ -38,20 +39,12 @@ class ThrowingSink implements CvdiagSink {
 
 describe.each(ADAPTERS)('sinks on %s', (adapter) => {
   useEnv({ SHOWCASE_ENV: 'test' });
-  let capture: StdoutCapture;
-  let running: RunningApp | undefined;
-  beforeEach(() => {
-    capture = new StdoutCapture().start();
-  });
-  afterEach(async () => {
-    await running?.close();
-    running = undefined;
-    capture.stop();
-  });
+  const capture = useCapture();
+  const apps = useApps();
 
   it('counts rows a sink refused and reports them with cvdiag.queue_dropped once it recovers; other sinks get every row', async () => {
     const recovering = new RecoveringSink(3);
-    running = await startApp(agentAppModule({ enabled: true, tier: 'verbose', sinks: [new StdoutSink(), recovering] }), adapter);
+    const running = await apps.start(agentAppModule({ enabled: true, tier: 'verbose', sinks: [new StdoutSink(), recovering] }), adapter);
     for (let i = 0; i < 3; i++) await send(running.url, { path: '/json' });
     await waitFor(() => capture.rows().filter((row) => row.boundary === 'backend.response.complete').length === 3, 'terminals');
 
@@ -63,14 +56,13 @@ describe.each(ADAPTERS)('sinks on %s', (adapter) => {
     expect(recovering.received[0].metadata).toEqual({ dropped_count: 3 });
     expect(boundaries.filter((boundary) => boundary !== 'cvdiag.queue_dropped')).toHaveLength(3);
 
-    await running.close();
-    running = undefined;
+    await running.app.close();
     expect(recovering.flushed).toBe(true);
   });
 
   it('a sink that throws never reaches the app, and is reported once, without the error message', async () => {
     const logger = new CaptureLogger();
-    running = await startApp(agentAppModule({ enabled: true, sinks: [new ThrowingSink(), new StdoutSink()] }), adapter, undefined, logger);
+    const running = await apps.start(agentAppModule({ enabled: true, sinks: [new ThrowingSink(), new StdoutSink()] }), adapter, undefined, logger);
     for (let i = 0; i < 5; i++) expect((await send(running.url, { path: '/json' })).status).toBe(200);
     await waitFor(() => capture.rows().length === 5, 'rows on stdout');
     expectValidRows(capture.rows(), { tier: 'default' });

@@ -1,11 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { agentAppModule } from './fixtures/agent-app';
 import { CaptureLogger } from './support/capture-logger';
 import { boundariesOf, StdoutCapture } from './support/cvdiag-capture';
+import { useApps, useCapture } from './support/harness';
 import { expectValidRows } from './support/envelope-contract';
 import { useEnv } from './support/env';
 import { readThenDisconnect, send } from './support/http-client';
-import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
+import { ADAPTERS, waitFor } from './support/nest-app';
 
 const DEFAULT_SET = [
   'backend.agent.enter',
@@ -35,16 +36,8 @@ async function driveAllShapes(url: string, capture: StdoutCapture): Promise<void
 }
 
 describe.each(ADAPTERS)('tiers on %s', (adapter) => {
-  let capture: StdoutCapture;
-  let running: RunningApp | undefined;
-  beforeEach(() => {
-    capture = new StdoutCapture().start();
-  });
-  afterEach(async () => {
-    await running?.close();
-    running = undefined;
-    capture.stop();
-  });
+  const capture = useCapture();
+  const apps = useApps();
 
   describe('set by the tier option', () => {
     useEnv({ SHOWCASE_ENV: 'test' });
@@ -53,7 +46,7 @@ describe.each(ADAPTERS)('tiers on %s', (adapter) => {
       ['verbose', VERBOSE_SET],
       ['debug', DEBUG_SET],
     ] as const)('writes exactly the %s boundaries, and counts events at every tier', async (tier, expected) => {
-      running = await startApp(agentAppModule({ enabled: true, tier }), adapter);
+      const running = await apps.start(agentAppModule({ enabled: true, tier }), adapter);
       await driveAllShapes(running.url, capture);
       const rows = capture.rows();
       expectValidRows(rows, { tier });
@@ -69,7 +62,7 @@ describe.each(ADAPTERS)('tiers on %s', (adapter) => {
   describe('set by the environment', () => {
     useEnv({ CVDIAG_BACKEND_EMITTER: 'yes', CVDIAG_VERBOSE: '1', SHOWCASE_ENV: 'ci' });
     it('CVDIAG_VERBOSE=1 gives the verbose set', async () => {
-      running = await startApp(agentAppModule(), adapter);
+      const running = await apps.start(agentAppModule(), adapter);
       await driveAllShapes(running.url, capture);
       const rows = capture.rows();
       expectValidRows(rows, { tier: 'verbose' });
@@ -81,7 +74,7 @@ describe.each(ADAPTERS)('tiers on %s', (adapter) => {
     useEnv({ CVDIAG_BACKEND_EMITTER: '1', CVDIAG_DEBUG: '1', NODE_ENV: 'production' });
     it('is refused with one warning; the app boots, serves, and writes the verbose set', async () => {
       const logger = new CaptureLogger();
-      running = await startApp(agentAppModule(), adapter, undefined, logger);
+      const running = await apps.start(agentAppModule(), adapter, undefined, logger);
       await driveAllShapes(running.url, capture);
       await send(running.url, { path: '/json' });
       const rows = capture.rows();
@@ -96,7 +89,7 @@ describe.each(ADAPTERS)('tiers on %s', (adapter) => {
   describe('debug with CVDIAG_DEBUG_ALLOW_LIST', () => {
     useEnv({ CVDIAG_BACKEND_EMITTER: '1', CVDIAG_DEBUG: '1', SHOWCASE_ENV: 'staging', CVDIAG_DEBUG_ALLOW_LIST: 'allowed-app, other' });
     it('allows debug only for listed slugs', async () => {
-      running = await startApp(agentAppModule(), adapter);
+      const running = await apps.start(agentAppModule(), adapter);
       await send(running.url, { method: 'POST', path: '/chat/stream', headers: { 'x-aimock-context': 'allowed-app' } });
       await send(running.url, { method: 'POST', path: '/chat/stream', headers: { 'x-aimock-context': 'not-listed' } });
       await waitFor(() => capture.rows().filter((row) => row.boundary === 'backend.response.complete').length === 2, 'terminals');
