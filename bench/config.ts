@@ -1,0 +1,49 @@
+/**
+ * Every count and duration of one bench run in one place, so the full run and
+ * the CI smoke run exercise exactly the same code with different sizes.
+ */
+export interface BenchConfig {
+  smoke: boolean;
+  emit: {
+    /** Rows per timed batch: large enough that hrtime's own cost vanishes. */
+    batchSize: number;
+    /** Recorded batches per variant. */
+    batches: number;
+    /** Unrecorded batches per variant first (JIT, file cache). */
+    warmupBatches: number;
+    /** Rows timed one by one per variant and round, for the single-row p99. */
+    singleRowsPerRound: number;
+  };
+  overhead: {
+    /** Per server and endpoint, before any slice is recorded. */
+    warmupSeconds: number;
+    /** One autocannon run; the four modes take turns, slice by slice. */
+    sliceSeconds: number;
+    /** Rotations through the four modes: measured time per config = slices × sliceSeconds. */
+    slices: number;
+    connections: number;
+  };
+  soak: {
+    requests: number;
+    warmupRequests: number;
+    concurrency: number;
+    /** Every n-th request leaves mid-stream (5 → 20 %). */
+    disconnectEvery: number;
+    /** Hard bound on the soak's traffic phase, whatever the count. */
+    maxSeconds: number;
+  };
+}
+
+export const FULL: BenchConfig = {
+  smoke: false,
+  emit: { batchSize: 1000, batches: 300, warmupBatches: 30, singleRowsPerRound: 200 },
+  overhead: { warmupSeconds: 1.5, sliceSeconds: 1, slices: 6, connections: 10 },
+  soak: { requests: 100_000, warmupRequests: 2_000, concurrency: 32, disconnectEvery: 5, maxSeconds: 150 },
+};
+
+export const SMOKE: BenchConfig = {
+  smoke: true,
+  emit: { batchSize: 100, batches: 10, warmupBatches: 2, singleRowsPerRound: 20 },
+  overhead: { warmupSeconds: 0, sliceSeconds: 0.2, slices: 1, connections: 4 },
+  soak: { requests: 500, warmupRequests: 50, concurrency: 8, disconnectEvery: 5, maxSeconds: 20 },
+};

@@ -1,0 +1,68 @@
+/**
+ * `npm run bench` / `npm run bench:smoke`: emit cost, request overhead and soak,
+ * each in its own child process(es), then bench/results.md (the smoke run
+ * writes bench/out/results-smoke.md instead). Exits non-zero only when the
+ * harness itself fails; missed targets are reported, not fatal.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { forkForResult } from './child';
+import { BenchConfig, FULL, SMOKE } from './config';
+import type { EmitResult } from './emit-cost';
+import { machineInfo } from './machine';
+import { outFile, ROOT } from './paths';
+import { BenchResults, renderReport } from './report';
+import { measureRequestOverhead } from './request-overhead';
+import { runSoak } from './soak';
+
+const log = (line: string): void => void process.stdout.write(`${line}\n`);
+
+/** `--report-only`: re-render results.md from the last full run's JSON (e.g. after editing analysis.md). */
+function reportOnly(): void {
+  const results = JSON.parse(readFileSync(outFile('results.json'), 'utf8')) as BenchResults;
+  const target = join(ROOT, 'bench', 'results.md');
+  writeFileSync(target, renderReport(results, join(ROOT, 'bench', 'analysis.md')));
+  log(`re-rendered ${target} from bench/out/results.json`);
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--report-only')) return reportOnly();
+  const config: BenchConfig = process.argv.includes('--smoke') ? SMOKE : FULL;
+  const started = Date.now();
+  const loadAtStart = loadavg();
+  const machine = machineInfo();
+  log(`bench${config.smoke ? ' (smoke)' : ''}: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}`);
+
+  const phase = (name: string) => log(`${name} (at ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  phase('1/3 emit cost');
+  const emit = await forkForResult<BenchConfig['emit'], EmitResult[]>('emit-cost.js', config.emit, 180_000);
+  for (const r of emit) log(`  ${r.row} ${r.writer}: median ${(r.medianNs / 1000).toFixed(2)} µs, p99 ${(r.p99Ns / 1000).toFixed(2)} µs`);
+
+  phase('2/3 request overhead');
+  const overhead = await measureRequestOverhead(config.overhead, log);
+
+  phase('3/3 soak');
+  const soak = await runSoak(config.soak, log);
+
+  const results: BenchResults = {
+    smoke: config.smoke,
+    config: config.overhead,
+    startedAt: new Date(started).toISOString(),
+    elapsedSeconds: (Date.now() - started) / 1000,
+    loadAverage: { start: loadAtStart, end: loadavg() },
+    machine,
+    emit,
+    overhead,
+    soak,
+  };
+  writeFileSync(outFile(config.smoke ? 'results-smoke.json' : 'results.json'), JSON.stringify(results, null, 2));
+  const target = config.smoke ? outFile('results-smoke.md') : join(ROOT, 'bench', 'results.md');
+  writeFileSync(target, renderReport(results, join(ROOT, 'bench', 'analysis.md')));
+  log(`wrote ${target} in ${results.elapsedSeconds.toFixed(0)} s`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

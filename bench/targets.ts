@@ -1,0 +1,18 @@
+import type { RowKind } from './emit-cost';
+import type { ModuleMode } from './servers/bench-app';
+
+/** Issue 4's targets, in one place, so the report and any later check agree. */
+export const EMIT_MEDIAN_TARGET_NS: Record<RowKind, number> = {
+  'backend.sse.event': 4_000,
+  'backend.error.caught': 5_000,
+};
+export const EMIT_P99_TARGET_NS = 12_000;
+
+/** Minimum req/s as a fraction of "no module". */
+export const OVERHEAD_TARGET: Record<Exclude<ModuleMode, 'none'>, number> = {
+  disabled: 0.99,
+  default: 0.97,
+  debug: 0.9,
+};
+
+export const SOAK_HEAP_GROWTH_MAX = 0.05;
