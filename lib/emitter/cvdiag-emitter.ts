@@ -29,6 +29,8 @@ export interface RowSpec {
   metadata: Record<string, unknown>;
   edgeHeaders?: CvdiagEdgeHeaders;
   parentSpanId: string | null;
+  /** Every string in `metadata` was scrubbed and bounded where it was built: copy without scrubbing again. */
+  metadataScrubbed?: boolean;
 }
 
 /** A sink with its count of rows it could not take. */
@@ -126,7 +128,7 @@ export class CvdiagEmitter {
   }
 
   private build(identity: RowIdentity, row: RowSpec): CvdiagEnvelope {
-    const { metadata, dropped } = sanitizeMetadata(row.boundary, row.metadata);
+    const { metadata, dropped } = sanitizeMetadata(row.boundary, row.metadata, row.metadataScrubbed === true);
     const now = monoMs();
     // Key order is the schema's: keep this literal in SPEC section 2 order.
     return {
@@ -139,7 +141,7 @@ export class CvdiagEmitter {
       boundary: row.boundary,
       slug: identity.slug,
       demo: identity.demo,
-      ts: new Date().toISOString(),
+      ts: isoNow(),
       mono_ns: monoNs(now),
       duration_ms: row.durationMs,
       outcome: row.outcome,
@@ -151,3 +153,15 @@ export class CvdiagEmitter {
   }
 }
 
+let lastIsoMs = -1;
+let lastIso = '';
+
+/** `new Date().toISOString()`, reused within the same millisecond (rows come in bursts). */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastIsoMs) {
+    lastIsoMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
+}

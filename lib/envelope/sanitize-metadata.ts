@@ -16,7 +16,12 @@ export interface SanitizedMetadata {
  * number or string, cycles and throwing getters replaced. The caller's object is
  * never mutated and nothing here throws.
  */
-export function sanitizeMetadata(boundary: CvdiagBoundary, input: Record<string, unknown>): SanitizedMetadata {
+export function sanitizeMetadata(
+  boundary: CvdiagBoundary,
+  input: Record<string, unknown>,
+  alreadyScrubbed = false,
+): SanitizedMetadata {
+  const clean = alreadyScrubbed ? identity : scrub;
   const allowed = BOUNDARY_RULES[boundary].metadataKeys;
   const metadata: Record<string, unknown> = {};
   let dropped = false;
@@ -31,7 +36,7 @@ export function sanitizeMetadata(boundary: CvdiagBoundary, input: Record<string,
       dropped = true;
       continue;
     }
-    metadata[key] = copyValue(readProperty(input, key), 0, new WeakSet());
+    metadata[key] = copyValue(readProperty(input, key), 0, new WeakSet(), clean);
   }
   return { metadata, dropped };
 }
@@ -44,10 +49,12 @@ function readProperty(source: object, key: string): unknown {
   }
 }
 
-function copyValue(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+const identity = (text: string): string => text;
+
+function copyValue(value: unknown, depth: number, seen: WeakSet<object>, clean: (text: string) => string): unknown {
   switch (typeof value) {
     case 'string':
-      return scrub(value);
+      return clean(value);
     case 'number':
       return Number.isFinite(value) ? value : null;
     case 'boolean':
@@ -55,23 +62,23 @@ function copyValue(value: unknown, depth: number, seen: WeakSet<object>): unknow
     case 'bigint':
       return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
     case 'object':
-      return value === null ? null : copyObject(value, depth, seen);
+      return value === null ? null : copyObject(value, depth, seen, clean);
     default:
       return null; // undefined, functions and symbols have no JSON form
   }
 }
 
-function copyObject(value: object, depth: number, seen: WeakSet<object>): unknown {
+function copyObject(value: object, depth: number, seen: WeakSet<object>, clean: (text: string) => string): unknown {
   if (seen.has(value)) return '[circular]';
   if (depth >= MAX_DEPTH) return '[truncated]';
   seen.add(value);
   try {
     if (Array.isArray(value)) {
-      return value.slice(0, MAX_ENTRIES).map((item) => copyValue(item, depth + 1, seen));
+      return value.slice(0, MAX_ENTRIES).map((item) => copyValue(item, depth + 1, seen, clean));
     }
     const copy: Record<string, unknown> = {};
     for (const key of Object.keys(value).slice(0, MAX_ENTRIES)) {
-      copy[key] = copyValue(readProperty(value, key), depth + 1, seen);
+      copy[key] = copyValue(readProperty(value, key), depth + 1, seen, clean);
     }
     return copy;
   } catch {

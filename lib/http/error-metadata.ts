@@ -20,7 +20,7 @@ export function errorMetadata(error: unknown): Record<string, unknown> {
   // Redaction changes the length too; only the scan limit and the byte cap cut.
   const messageCut = rawMessage.length > SCRUB_SCAN_LIMIT || message.length < scrubbed.length;
   return {
-    exception_type: exceptionType(error),
+    exception_type: scrub(exceptionType(error)).slice(0, 128),
     message_scrubbed: message,
     stack_brief: frames,
     truncated: messageCut || cut,
@@ -82,8 +82,43 @@ function stackBrief(error: unknown): { frames: StackFrame[]; cut: boolean } {
 /** `fn (/app/x.js:12:5)` or `/app/x.js:12:5` → file and line. */
 function parseFrame(text: string): StackFrame {
   const location = text.endsWith(')') && text.includes(' (') ? text.slice(text.lastIndexOf(' (') + 2, -1) : text;
-  const match = /:(\d+):\d+$/.exec(location) ?? /:(\d+)$/.exec(location);
-  const file = match ? location.slice(0, match.index) : location;
-  const shortFile = file.startsWith(process.cwd()) ? file.slice(process.cwd().length + 1) : file;
-  return { file: scrub(shortFile.slice(-MAX_FILE_CHARS)), line: match ? Number(match[1]) : null };
+  // `file:line:col` (or `file:line`): numbers after the last colons.
+  let file = location;
+  let line: number | null = null;
+  const last = location.lastIndexOf(':');
+  if (last > 0 && isDigits(location, last + 1, location.length)) {
+    const before = location.lastIndexOf(':', last - 1);
+    if (before > 0 && isDigits(location, before + 1, last)) {
+      file = location.slice(0, before);
+      line = Number(location.slice(before + 1, last));
+    } else {
+      file = location.slice(0, last);
+      line = Number(location.slice(last + 1));
+    }
+  }
+  return { file: cleanFile(file), line };
+}
+
+function isDigits(text: string, from: number, to: number): boolean {
+  if (from >= to) return false;
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) return false;
+  }
+  return true;
+}
+
+/** Scrubbed, cwd-relative, bounded file names; the same few files recur in every stack. */
+const cleanFiles = new Map<string, string>();
+const MAX_CACHED_FILES = 512;
+
+function cleanFile(file: string): string {
+  const cached = cleanFiles.get(file);
+  if (cached !== undefined) return cached;
+  const cwd = process.cwd();
+  const relative = file.startsWith(cwd) ? file.slice(cwd.length + 1) : file;
+  const clean = scrub(relative.slice(-MAX_FILE_CHARS));
+  if (cleanFiles.size >= MAX_CACHED_FILES) cleanFiles.clear();
+  cleanFiles.set(file, clean);
+  return clean;
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { correlate } from '../correlation/correlate';
 import { pickEdgeHeaders } from '../correlation/edge-headers';
+import { tierAllows } from '../envelope/boundaries';
 import { uuidv7 } from '../envelope/ids';
 import { scrub } from '../scrub/scrub';
 import type { CvdiagRuntime } from '../runtime/cvdiag-runtime';
@@ -45,6 +46,8 @@ export function beginRequest(
   );
   attachState(request, state);
   observeResponse(state, request, response);
+  // At default tier the ingress row is never written: do not build it.
+  if (!tierAllows(state.tier, 'backend.request.ingress')) return state;
   state.ingress(
     {
       boundary: 'backend.request.ingress',

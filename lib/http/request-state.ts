@@ -173,6 +173,7 @@ export class RequestState extends CorrelationContext {
       outcome: 'err',
       durationMs: elapsedMs(this.startMs),
       metadata: errorMetadata(error),
+      metadataScrubbed: true,
       parentSpanId: this.rootSpanId,
     });
   }

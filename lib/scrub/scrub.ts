@@ -47,7 +47,15 @@ function isTokenChar(code: number): boolean {
   );
 }
 
+/**
+ * Every secret shape needs one of these: a `:`/`=`/`@` (key-value pairs, URL
+ * userinfo), or the literal start of a bearer token or provider key. Text with
+ * none of them (event names, most paths) skips the four passes.
+ */
+const MIGHT_HOLD_SECRET = /[:=@]|bearer|[spr]k[-_]|gh[pousr]_|github_pat_|xox[abprs]-|AKIA|ASIA|AIza|hf_|eyJ/i;
+
 function redactSecrets(text: string): string {
+  if (!MIGHT_HOLD_SECRET.test(text)) return text;
   let out = redactUrlUserinfo(text);
   out = out.replace(KEY_VALUE_PATTERN, (_match, key: string, separator: string) => key + separator + REDACTED);
   out = out.replace(BEARER_PATTERN, `Bearer ${REDACTED}`);
