@@ -27,7 +27,7 @@ import { registerRuntime, unregisterRuntime } from './runtime/runtime-registry';
 
 const SHUTDOWN_FLUSH_MS = 2000;
 
-const PROVIDERS: Provider[] = [
+const CORE_PROVIDERS: Provider[] = [
   {
     provide: CvdiagRuntime,
     useFactory: (options: CvdiagModuleOptions) => new CvdiagRuntime(validateOptions(options)),
@@ -35,6 +35,10 @@ const PROVIDERS: Provider[] = [
   },
   CvdiagService,
   CvdiagExceptionFilter,
+];
+
+/** What makes Nest run an enhancer pipeline on every request: left out when the module is switched off. */
+const REQUEST_PROVIDERS: Provider[] = [
   { provide: APP_INTERCEPTOR, useClass: CvdiagInterceptor },
   { provide: APP_GUARD, useClass: CvdiagRouteGuard },
 ];
@@ -62,11 +66,13 @@ export class CvdiagModule
 
   static forRoot(options: typeof CVDIAG_OPTIONS_TYPE = {}): DynamicModule {
     validateOptions(options); // fail at the call site, with its stack
-    return withCvdiagProviders(super.forRoot(options));
+    // `enabled: false` can never turn on (the option wins over the environment):
+    // register nothing that runs per request, so the app pays nothing.
+    return withCvdiagProviders(super.forRoot(options), options.enabled !== false);
   }
 
   static forRootAsync(options: typeof CVDIAG_ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withCvdiagProviders(super.forRootAsync(options));
+    return withCvdiagProviders(super.forRootAsync(options), true);
   }
 
   /**
@@ -75,12 +81,14 @@ export class CvdiagModule
    * it every exception first and it hands each on (see CvdiagExceptionFilter).
    */
   configure(_consumer: MiddlewareConsumer): void {
+    if (this.switchedOff) return;
     const alreadyAdded = this.appConfig.getGlobalFilters().some((filter) => filter instanceof CvdiagExceptionFilter);
     if (!alreadyAdded) this.appConfig.addGlobalFilter(this.filter);
   }
 
   onModuleInit(): void {
     registerRuntime(this.runtime);
+    if (this.switchedOff) return;
     const server = this.adapterHost.httpAdapter?.getHttpServer?.();
     this.detachIngress = attachIngressListener(server, this.runtime);
   }
@@ -92,16 +100,21 @@ export class CvdiagModule
     this.runtime.endDetachedWork();
   }
 
+  /** `enabled: false`: the option always wins, so nothing needs to watch requests. */
+  private get switchedOff(): boolean {
+    return this.runtime.options.enabled === false;
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.runtime.emitter.flush(SHUTDOWN_FLUSH_MS);
   }
 }
 
-function withCvdiagProviders(definition: DynamicModule): DynamicModule {
+function withCvdiagProviders(definition: DynamicModule, watchRequests: boolean): DynamicModule {
   return {
     ...definition,
     global: true,
-    providers: [...(definition.providers ?? []), ...PROVIDERS],
+    providers: [...(definition.providers ?? []), ...CORE_PROVIDERS, ...(watchRequests ? REQUEST_PROVIDERS : [])],
     exports: [...(definition.exports ?? []), CvdiagService],
   };
 }

@@ -15,7 +15,7 @@ import {
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
-import { APP_FILTER, Reflector } from '@nestjs/core';
+import { APP_FILTER, ApplicationConfig, Reflector } from '@nestjs/core';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { AgentEntry, CvdiagModule, CvdiagModuleOptions } from 'nestjs-cvdiag';
 import { agentAppModule } from './fixtures/agent-app';
@@ -217,9 +217,10 @@ describe.each(ADAPTERS)('the app behaves the same with CVDIAG on %s', (adapter: 
   });
 
   describe.each([
-    ['off', { SHOWCASE_ENV: 'test' }],
-    ['on, at debug tier', DEBUG_ENV],
-  ])('emitter %s', (state, env) => {
+    ['off (environment)', { SHOWCASE_ENV: 'test' }, {}],
+    ['off (enabled: false, even with CVDIAG_BACKEND_EMITTER=1)', DEBUG_ENV, { enabled: false }],
+    ['on, at debug tier', DEBUG_ENV, {}],
+  ] as Array<[string, Record<string, string>, CvdiagModuleOptions]>)('emitter %s', (state, env, options) => {
     useEnv(env);
 
     it('answers byte-for-byte like an app without the module (streams, errors, guards)', async () => {
@@ -236,13 +237,19 @@ describe.each(ADAPTERS)('the app behaves the same with CVDIAG on %s', (adapter: 
       ];
       const extra = { controllers: [BehaviourController], providers: [RolesGuard] };
       const expected = await answersWithout(agentAppModule(null, extra), cases);
-      const withCvdiag = await start(agentAppModule({}, extra), adapter);
+      const withCvdiag = await start(agentAppModule(options, extra), adapter);
       for (const [index, request] of cases.entries()) {
         const actual = await send(withCvdiag.url, request);
         expect(fingerprint(actual)).toEqual(fingerprint(expected[index]));
       }
-      if (state === 'off') expect(capture.rows()).toEqual([]);
+      if (state.startsWith('off')) expect(capture.rows()).toEqual([]);
       else expectValidRows(capture.rows());
+      if (options.enabled === false) {
+        // Switched off by the option: no global filter added, no enhancer registered.
+        const filters = withCvdiag.app.get(ApplicationConfig).getGlobalFilters();
+        expect(filters.some((filter) => filter.constructor.name === 'CvdiagExceptionFilter')).toBe(false);
+        expect(withCvdiag.app.get(ApplicationConfig).getGlobalInterceptors()).toEqual([]);
+      }
     });
   });
 });
