@@ -4,58 +4,94 @@ import type { RequestState } from './request-state';
 
 type BodyMethod = (...args: unknown[]) => unknown;
 
+/** What one observed response needs; kept on the response so the wrappers below can be shared. */
+interface Observation {
+  state: RequestState;
+  write: BodyMethod;
+  end: BodyMethod;
+  writeHead: BodyMethod;
+  stopWatchingTimeout: () => void;
+  done: boolean;
+}
+
+const OBSERVATION = Symbol('cvdiag.observation');
+type ObservedResponse = ServerResponse & { [OBSERVATION]: Observation };
+
 /**
  * Counts body bytes and decides the terminal row from the raw Node response, so
- * Express, Fastify and `@Res()` handlers are measured the same way. `write` and
- * `end` are wrapped on this one response object (own properties, nothing global)
- * and always forward their arguments and return value unchanged.
+ * Express, Fastify and `@Res()` handlers are measured the same way. `write`,
+ * `end` and `writeHead` are replaced on this one response object (own
+ * properties, nothing global) by functions shared by all responses, which
+ * always forward their arguments and return value unchanged.
  */
 export function observeResponse(state: RequestState, request: IncomingMessage, response: ServerResponse): void {
-  const target = response as unknown as { write: BodyMethod; end: BodyMethod; writeHead: BodyMethod };
-  const originalWrite = target.write;
-  const originalEnd = target.end;
-  const originalWriteHead = target.writeHead;
-
-  // Headers given to writeHead() (Fastify passes all of them there) are sent
-  // without being stored, so getHeader() cannot see them: keep the ones CVDIAG reads.
-  target.writeHead = function cvdiagWriteHead(this: unknown, ...args: unknown[]) {
-    try {
-      state.recordHeadHeaders(typeof args[1] === 'object' ? args[1] : args[2]);
-    } catch (error) {
-      state.runtime.faults.warn('write-head', 'response headers could not be read', error);
-    }
-    return originalWriteHead.apply(this, args);
+  const target = response as unknown as { [OBSERVATION]: Observation; write: BodyMethod; end: BodyMethod; writeHead: BodyMethod };
+  target[OBSERVATION] = {
+    state,
+    write: target.write,
+    end: target.end,
+    writeHead: target.writeHead,
+    stopWatchingTimeout: watchSocketTimeout(request.socket, state),
+    done: false,
   };
-
-  target.write = function cvdiagWrite(this: unknown, ...args: unknown[]) {
-    observeChunk(state, args[0], args[1], false);
-    return originalWrite.apply(this, args);
-  };
-  target.end = function cvdiagEnd(this: unknown, ...args: unknown[]) {
-    if (typeof args[0] !== 'function') observeChunk(state, args[0], args[1], true);
-    return originalEnd.apply(this, args);
-  };
-
-  const stopWatchingTimeout = watchSocketTimeout(request.socket, state);
-
-  // 'finish' means every byte was handed to the OS, unless the response was
-  // destroyed first: Node still finishes an end() called after destroy() (Nest
-  // does that when it drops a client that stopped reading). A 'close' without a
-  // 'finish' before it is a response that never finished.
-  const onEnd = (finished: boolean): void => {
-    response.removeListener('finish', onFinish);
-    response.removeListener('close', onClose);
-    stopWatchingTimeout();
-    try {
-      state.terminate(finished);
-    } catch (error) {
-      state.runtime.faults.warn('terminal', 'the terminal row of a request could not be written', error);
-    }
-  };
-  const onFinish = (): void => onEnd(!response.destroyed);
-  const onClose = (): void => onEnd(false);
+  target.write = observedWrite as BodyMethod;
+  target.end = observedEnd as BodyMethod;
+  target.writeHead = observedWriteHead as BodyMethod;
   response.on('finish', onFinish);
   response.on('close', onClose);
+}
+
+function observedWrite(this: ObservedResponse, chunk?: unknown, encoding?: unknown): unknown {
+  const observation = this[OBSERVATION];
+  observeChunk(observation.state, chunk, encoding, false);
+  // `arguments`, not a rest parameter: forwards exactly what the caller passed, without an array copy.
+  return observation.write.apply(this, arguments as unknown as unknown[]);
+}
+
+function observedEnd(this: ObservedResponse, chunk?: unknown, encoding?: unknown): unknown {
+  const observation = this[OBSERVATION];
+  if (typeof chunk !== 'function') observeChunk(observation.state, chunk, encoding, true);
+  return observation.end.apply(this, arguments as unknown as unknown[]);
+}
+
+/**
+ * Headers given to writeHead() (Fastify passes all of them there) are sent
+ * without being stored, so getHeader() cannot see them: keep the ones CVDIAG reads.
+ */
+function observedWriteHead(this: ObservedResponse, _status?: unknown, reasonOrHeaders?: unknown, headers?: unknown): unknown {
+  const observation = this[OBSERVATION];
+  try {
+    observation.state.recordHeadHeaders(typeof reasonOrHeaders === 'object' ? reasonOrHeaders : headers);
+  } catch (error) {
+    observation.state.runtime.faults.warn('write-head', 'response headers could not be read', error);
+  }
+  return observation.writeHead.apply(this, arguments as unknown as unknown[]);
+}
+
+// 'finish' means every byte was handed to the OS, unless the response was
+// destroyed first: Node still finishes an end() called after destroy() (Nest
+// does that when it drops a client that stopped reading). A 'close' without a
+// 'finish' before it is a response that never finished.
+function onFinish(this: ObservedResponse): void {
+  terminate(this, !this.destroyed);
+}
+
+function onClose(this: ObservedResponse): void {
+  terminate(this, false);
+}
+
+function terminate(response: ObservedResponse, finished: boolean): void {
+  const observation = response[OBSERVATION];
+  if (observation.done) return;
+  observation.done = true;
+  response.removeListener('finish', onFinish);
+  response.removeListener('close', onClose);
+  observation.stopWatchingTimeout();
+  try {
+    observation.state.terminate(finished);
+  } catch (error) {
+    observation.state.runtime.faults.warn('terminal', 'the terminal row of a request could not be written', error);
+  }
 }
 
 function observeChunk(state: RequestState, chunk: unknown, encoding: unknown, viaEnd: boolean): void {
