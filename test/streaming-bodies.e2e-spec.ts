@@ -26,6 +26,21 @@ async function* lines(count: number, failAfter?: number): AsyncGenerator<string>
   }
 }
 
+const webProducer = { cancelled: 0 };
+
+function endlessWebStream(): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      await abortableSleep(2);
+      controller.enqueue(new TextEncoder().encode(`part ${sent++} ${'.'.repeat(80)}\n`));
+    },
+    cancel() {
+      webProducer.cancelled++;
+    },
+  });
+}
+
 function webStream(failAfterFirst: boolean): ReadableStream<Uint8Array> {
   let sent = 0;
   return new ReadableStream<Uint8Array>({
@@ -66,6 +81,11 @@ class BodiesController {
     return webStream(false);
   }
 
+  @Get('web-endless')
+  webEndless(): ReadableStream<Uint8Array> {
+    return endlessWebStream();
+  }
+
   @Get('web-error')
   webError(): ReadableStream<Uint8Array> {
     return webStream(true);
@@ -82,6 +102,7 @@ describe.each(ADAPTERS)('streamed handler bodies (Nest 12.4+) on %s', (adapter) 
   beforeEach(async () => {
     capture = new StdoutCapture().start();
     producer.finished = 0;
+    webProducer.cancelled = 0;
     running = await startApp(BodiesModule, adapter);
   });
   afterEach(async () => {
@@ -113,6 +134,13 @@ describe.each(ADAPTERS)('streamed handler bodies (Nest 12.4+) on %s', (adapter) 
     const { terminal } = await terminalRow();
     expect(terminal.metadata.termination_kind).toBe('rst');
     await waitFor(() => producer.finished === 1, 'the generator to be returned');
+  });
+
+  it('a web ReadableStream, client disconnect: sse.aborted rst and the stream is cancelled', async () => {
+    await readThenDisconnect(running.url, { path: '/bodies/web-endless', bytes: 300 });
+    const { terminal } = await terminalRow();
+    expect(terminal.metadata.termination_kind).toBe('rst');
+    await waitFor(() => webProducer.cancelled === 1, 'the web stream to be cancelled');
   });
 
   it.each(['/bodies/generator-error', '/bodies/web-error'])('%s error after bytes: error.caught once, then sse.aborted chunk_error', async (path) => {

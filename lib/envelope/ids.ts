@@ -1,8 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { uuidv7 } from 'uuidv7';
-
-export { uuidv7 };
+import { V7Generator } from 'uuidv7';
 
 export const UUIDV7_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -26,6 +24,27 @@ export function newSpanId(): string {
     HEX[pool[o]] + HEX[pool[o + 1]] + HEX[pool[o + 2]] + HEX[pool[o + 3]] +
     HEX[pool[o + 4]] + HEX[pool[o + 5]] + HEX[pool[o + 6]] + HEX[pool[o + 7]]
   );
+}
+
+/**
+ * UUIDv7s from the uuidv7 package's generator, fed from the same pooled random
+ * buffer as span ids: two are minted per request, and a CSPRNG call for each
+ * was the largest single cost of starting one.
+ */
+const generator = new V7Generator({
+  nextUint32(): number {
+    if (poolOffset + 4 > POOL_SIZE) {
+      randomFillSync(pool);
+      poolOffset = 0;
+    }
+    const value = pool.readUInt32LE(poolOffset);
+    poolOffset += 4;
+    return value;
+  },
+});
+
+export function uuidv7(): string {
+  return generator.generate().toString();
 }
 
 /** Milliseconds on the process-relative monotonic clock (fractional). */

@@ -35,7 +35,7 @@ export class RequestState extends CorrelationContext {
   private eventCount = 0;
   private streamErrored = false;
   private timedOut = false;
-  private readonly errorsSeen = new WeakSet<object>();
+  private errorsSeen?: WeakSet<object>;
   private primitiveErrorSeen = false;
   private clientGone?: AbortController;
   private clientLeft = false;
@@ -254,6 +254,7 @@ export class RequestState extends CorrelationContext {
 
   private isDuplicate(error: unknown): boolean {
     if (typeof error === 'object' && error !== null) {
+      this.errorsSeen ??= new WeakSet();
       if (this.errorsSeen.has(error)) return true;
       this.errorsSeen.add(error);
       return false;

@@ -4,13 +4,33 @@ import { SKIP_CVDIAG_METADATA } from './skip-cvdiag.decorator';
 /** Nest's own key for @Sse() routes (stable since Nest 7). */
 const SSE_METADATA = '__sse__';
 
+interface RouteFacts {
+  skipped: boolean;
+  sse: boolean;
+}
+
+/** Per handler: metadata never changes once the app runs, and reading it on every request is not free. */
+const factsByHandler = new WeakMap<object, RouteFacts>();
+
+function routeFacts(context: ExecutionContext): RouteFacts {
+  const handler = context.getHandler();
+  let facts = factsByHandler.get(handler);
+  if (facts === undefined) {
+    facts = {
+      skipped:
+        Reflect.getMetadata(SKIP_CVDIAG_METADATA, handler) === true ||
+        Reflect.getMetadata(SKIP_CVDIAG_METADATA, context.getClass()) === true,
+      sse: Reflect.getMetadata(SSE_METADATA, handler) === true,
+    };
+    factsByHandler.set(handler, facts);
+  }
+  return facts;
+}
+
 export function isSkippedRoute(context: ExecutionContext): boolean {
-  return (
-    Reflect.getMetadata(SKIP_CVDIAG_METADATA, context.getHandler()) === true ||
-    Reflect.getMetadata(SKIP_CVDIAG_METADATA, context.getClass()) === true
-  );
+  return routeFacts(context).skipped;
 }
 
 export function isSseRoute(context: ExecutionContext): boolean {
-  return Reflect.getMetadata(SSE_METADATA, context.getHandler()) === true;
+  return routeFacts(context).sse;
 }
