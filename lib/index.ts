@@ -7,8 +7,6 @@ export type { AgentEntryOptions } from './work/agent-entry.decorator';
 export { LlmCall } from './work/llm-call.decorator';
 export type { LlmCallOptions } from './work/llm-call.decorator';
 export { SkipCvdiag } from './http/skip-cvdiag.decorator';
-export { CvdiagExceptionFilter } from './http/cvdiag-exception.filter';
-export { CvdiagInterceptor } from './http/cvdiag.interceptor';
 export { scrub } from './scrub/scrub';
 export { StdoutSink } from './sinks/stdout.sink';
 export type { CvdiagSink } from './sinks/cvdiag-sink.interface';
