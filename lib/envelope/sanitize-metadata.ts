@@ -36,7 +36,7 @@ export function sanitizeMetadata(
       dropped = true;
       continue;
     }
-    metadata[key] = copyValue(readProperty(input, key), 0, new WeakSet(), clean);
+    metadata[key] = copyValue(readProperty(input, key), 0, undefined, clean);
   }
   return { metadata, dropped };
 }
@@ -51,7 +51,8 @@ function readProperty(source: object, key: string): unknown {
 
 const identity = (text: string): string => text;
 
-function copyValue(value: unknown, depth: number, seen: WeakSet<object>, clean: (text: string) => string): unknown {
+/** `seen` guards against cycles; created only once a value is an object, as most metadata is flat. */
+function copyValue(value: unknown, depth: number, seen: WeakSet<object> | undefined, clean: (text: string) => string): unknown {
   switch (typeof value) {
     case 'string':
       return clean(value);
@@ -62,7 +63,7 @@ function copyValue(value: unknown, depth: number, seen: WeakSet<object>, clean: 
     case 'bigint':
       return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
     case 'object':
-      return value === null ? null : copyObject(value, depth, seen, clean);
+      return value === null ? null : copyObject(value, depth, seen ?? new WeakSet(), clean);
     default:
       return null; // undefined, functions and symbols have no JSON form
   }
