@@ -52,7 +52,7 @@ export class CvdiagService {
   markStreamEvent(eventType = 'message', payloadSizeBytes = 0): void {
     this.guard('mark', () => {
       const context = cvdiagStorage.getStore()?.context;
-      if (context instanceof RequestState) context.markEvent(String(eventType), Math.max(0, Math.trunc(Number(payloadSizeBytes)) || 0));
+      if (context instanceof RequestState) context.body.markEvent(String(eventType), Math.max(0, Math.trunc(Number(payloadSizeBytes)) || 0));
     });
   }
 

@@ -97,7 +97,7 @@ function terminate(response: ObservedResponse, finished: boolean): void {
 function observeChunk(state: RequestState, chunk: unknown, encoding: unknown, viaEnd: boolean): void {
   if (chunk === undefined || chunk === null) return;
   try {
-    state.onBodyWrite(chunk, encoding, viaEnd);
+    state.body.onBodyWrite(chunk, encoding, viaEnd);
   } catch (error) {
     state.runtime.faults.warn('write', 'a body write could not be observed', error);
   }
