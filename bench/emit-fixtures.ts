@@ -55,6 +55,7 @@ export function errorCaughtRow(context: CorrelationContext, error: unknown): Row
     outcome: 'err',
     durationMs: elapsedMs(context.startMs),
     metadata: errorMetadata(error),
+    metadataClean: true,
     parentSpanId: context.rootSpanId,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { nullEdgeHeaders } from '../lib/correlation/edge-headers';
+import { NULL_EDGE_HEADERS, nullEdgeHeaders } from '../lib/correlation/edge-headers';
 import { CvdiagEnvelope } from '../lib/envelope/envelope.types';
 import { sanitizeMetadata } from '../lib/envelope/sanitize-metadata';
 import { serializeWithinCap } from '../lib/envelope/serialize';
@@ -28,6 +28,22 @@ function envelope(overrides: Partial<CvdiagEnvelope> = {}): CvdiagEnvelope {
 }
 
 const bytes = (json: string) => Buffer.byteLength(json, 'utf8');
+
+describe('the row JSON', () => {
+  // The serializer writes the envelope key by key; it must be exactly what
+  // JSON.stringify gives (and so parse back to the same object, keys in order).
+  const headers = nullEdgeHeaders();
+  headers['cf-ray'] = 'ray "quoted" \\ back\nslash';
+  headers.server = 'é 😀';
+  it.each([
+    ['a bare row', envelope()],
+    ['the shared all-null edge headers, a parent span and a null duration', envelope({ edge_headers: NULL_EDGE_HEADERS, parent_span_id: 'fedcba9876543210', duration_ms: null })],
+    ['free text with quotes, controls and non-ASCII', envelope({ demo: 'd"e\\m\to\u0001 ü', slug: 'my-agent', edge_headers: headers })],
+    ['nested metadata and non-finite numbers', envelope({ metadata: { stack_brief: [{ file: 'a.js', line: 1 }, { file: 'b"c', line: null }], n: Number.NaN }, duration_ms: Number.POSITIVE_INFINITY })],
+  ])('is JSON.stringify of the envelope for %s', (_name, row) => {
+    expect(serializeWithinCap(row, 16384)).toBe(JSON.stringify(row));
+  });
+});
 
 describe('the per-row byte cap', () => {
   it('leaves a row that fits untouched', () => {

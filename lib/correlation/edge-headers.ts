@@ -18,11 +18,15 @@ export const EDGE_HEADER_NAMES: readonly CvdiagEdgeHeaderName[] = [
 
 const MAX_VALUE_CHARS = 256;
 
-const NULL_EDGE_HEADERS: Readonly<CvdiagEdgeHeaders> = Object.freeze(
+/**
+ * The all-null bag, shared (and frozen) by every row that has no edge header:
+ * most rows. The serializer knows it and writes its JSON without looking.
+ */
+export const NULL_EDGE_HEADERS: CvdiagEdgeHeaders = Object.freeze(
   Object.fromEntries(EDGE_HEADER_NAMES.map((name) => [name, null])) as CvdiagEdgeHeaders,
 );
 
-/** A fresh all-null bag, for rows that describe neither request nor response. */
+/** A fresh all-null bag, to fill in. */
 export function nullEdgeHeaders(): CvdiagEdgeHeaders {
   return { ...NULL_EDGE_HEADERS };
 }
@@ -34,7 +38,7 @@ export type HeaderLookup = (lowercaseName: string) => unknown;
  * names lowercase, and `getHeader` is case-insensitive, so names match in any case).
  */
 export function pickEdgeHeaders(lookup: HeaderLookup): CvdiagEdgeHeaders {
-  const bag = nullEdgeHeaders();
+  let bag = NULL_EDGE_HEADERS;
   for (const name of EDGE_HEADER_NAMES) {
     let raw: unknown;
     try {
@@ -42,7 +46,10 @@ export function pickEdgeHeaders(lookup: HeaderLookup): CvdiagEdgeHeaders {
     } catch {
       raw = undefined;
     }
-    bag[name] = headerValue(raw);
+    const value = headerValue(raw);
+    if (value === null) continue;
+    if (bag === NULL_EDGE_HEADERS) bag = nullEdgeHeaders();
+    bag[name] = value;
   }
   return bag;
 }

@@ -9,7 +9,7 @@ import {
 import { monoMs, monoNs, newSpanId } from '../envelope/ids';
 import { sanitizeMetadata } from '../envelope/sanitize-metadata';
 import { serializeWithinCap, toLine } from '../envelope/serialize';
-import { nullEdgeHeaders } from '../correlation/edge-headers';
+import { NULL_EDGE_HEADERS } from '../correlation/edge-headers';
 import { CvdiagSink } from '../sinks/cvdiag-sink.interface';
 import { FaultLog } from './fault-log';
 
@@ -29,8 +29,12 @@ export interface RowSpec {
   metadata: Record<string, unknown>;
   edgeHeaders?: CvdiagEdgeHeaders;
   parentSpanId: string | null;
-  /** Every string in `metadata` was scrubbed and bounded where it was built: copy without scrubbing again. */
-  metadataScrubbed?: boolean;
+  /**
+   * `metadata` was built by CVDIAG for this row alone, as plain JSON with only
+   * the boundary's keys and every string already scrubbed and bounded (error
+   * rows): it is used as it is, without the sanitizing copy.
+   */
+  metadataClean?: boolean;
 }
 
 /** A sink with its count of rows it could not take. */
@@ -128,7 +132,7 @@ export class CvdiagEmitter {
   }
 
   private build(identity: RowIdentity, row: RowSpec): CvdiagEnvelope {
-    const { metadata, dropped } = sanitizeMetadata(row.boundary, row.metadata, row.metadataScrubbed === true);
+    const { metadata, dropped } = row.metadataClean === true ? { metadata: row.metadata, dropped: false } : sanitizeMetadata(row.boundary, row.metadata);
     const now = monoMs();
     // Key order is the schema's: keep this literal in SPEC section 2 order.
     return {
@@ -145,7 +149,7 @@ export class CvdiagEmitter {
       mono_ns: monoNs(now),
       duration_ms: row.durationMs,
       outcome: row.outcome,
-      edge_headers: row.edgeHeaders ?? nullEdgeHeaders(),
+      edge_headers: row.edgeHeaders ?? NULL_EDGE_HEADERS,
       metadata,
       _metadata_dropped: dropped,
       _truncated: false,

@@ -16,12 +16,7 @@ export interface SanitizedMetadata {
  * number or string, cycles and throwing getters replaced. The caller's object is
  * never mutated and nothing here throws.
  */
-export function sanitizeMetadata(
-  boundary: CvdiagBoundary,
-  input: Record<string, unknown>,
-  alreadyScrubbed = false,
-): SanitizedMetadata {
-  const clean = alreadyScrubbed ? identity : scrub;
+export function sanitizeMetadata(boundary: CvdiagBoundary, input: Record<string, unknown>): SanitizedMetadata {
   const allowed = BOUNDARY_RULES[boundary].metadataKeys;
   const metadata: Record<string, unknown> = {};
   let dropped = false;
@@ -36,7 +31,7 @@ export function sanitizeMetadata(
       dropped = true;
       continue;
     }
-    metadata[key] = copyValue(readProperty(input, key), 0, undefined, clean);
+    metadata[key] = copyValue(readProperty(input, key), 0, undefined);
   }
   return { metadata, dropped };
 }
@@ -49,13 +44,11 @@ function readProperty(source: object, key: string): unknown {
   }
 }
 
-const identity = (text: string): string => text;
-
 /** `seen` guards against cycles; created only once a value is an object, as most metadata is flat. */
-function copyValue(value: unknown, depth: number, seen: WeakSet<object> | undefined, clean: (text: string) => string): unknown {
+function copyValue(value: unknown, depth: number, seen: WeakSet<object> | undefined): unknown {
   switch (typeof value) {
     case 'string':
-      return clean(value);
+      return scrub(value);
     case 'number':
       return Number.isFinite(value) ? value : null;
     case 'boolean':
@@ -63,23 +56,23 @@ function copyValue(value: unknown, depth: number, seen: WeakSet<object> | undefi
     case 'bigint':
       return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
     case 'object':
-      return value === null ? null : copyObject(value, depth, seen ?? new WeakSet(), clean);
+      return value === null ? null : copyObject(value, depth, seen ?? new WeakSet());
     default:
       return null; // undefined, functions and symbols have no JSON form
   }
 }
 
-function copyObject(value: object, depth: number, seen: WeakSet<object>, clean: (text: string) => string): unknown {
+function copyObject(value: object, depth: number, seen: WeakSet<object>): unknown {
   if (seen.has(value)) return '[circular]';
   if (depth >= MAX_DEPTH) return '[truncated]';
   seen.add(value);
   try {
     if (Array.isArray(value)) {
-      return value.slice(0, MAX_ENTRIES).map((item) => copyValue(item, depth + 1, seen, clean));
+      return value.slice(0, MAX_ENTRIES).map((item) => copyValue(item, depth + 1, seen));
     }
     const copy: Record<string, unknown> = {};
     for (const key of Object.keys(value).slice(0, MAX_ENTRIES)) {
-      copy[key] = copyValue(readProperty(value, key), depth + 1, seen, clean);
+      copy[key] = copyValue(readProperty(value, key), depth + 1, seen);
     }
     return copy;
   } catch {

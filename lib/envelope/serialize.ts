@@ -1,6 +1,6 @@
 import { sliceCodePoints } from '../scrub/scrub';
-import { EDGE_HEADER_NAMES } from '../correlation/edge-headers';
-import { CvdiagEnvelope } from './envelope.types';
+import { EDGE_HEADER_NAMES, NULL_EDGE_HEADERS } from '../correlation/edge-headers';
+import { CvdiagEdgeHeaders, CvdiagEnvelope } from './envelope.types';
 
 const LINE_SEPARATORS = /[\u2028\u2029]/g;
 
@@ -62,12 +62,47 @@ export function serializeWithinCap(envelope: CvdiagEnvelope, capBytes: number): 
   return json;
 }
 
+/**
+ * The envelope's JSON, built key by key in schema order rather than by
+ * `JSON.stringify(envelope)`: every row has the same 17 keys, and the ids,
+ * enums and timestamp are CVDIAG's own ASCII values (validated where they come
+ * from outside: test ids and slugs in correlate.ts), so only free text (demo,
+ * edge-header values, metadata) goes through `JSON.stringify`. About twice as
+ * fast as stringifying the whole object, and byte-for-byte the same output.
+ */
 function stringify(envelope: CvdiagEnvelope): string {
-  const json = JSON.stringify(envelope);
+  const json =
+    `{"schema_version":${envelope.schema_version}` +
+    `,"test_id":"${envelope.test_id}"` +
+    `,"trace_id":"${envelope.trace_id}"` +
+    `,"span_id":"${envelope.span_id}"` +
+    `,"parent_span_id":${envelope.parent_span_id === null ? 'null' : `"${envelope.parent_span_id}"`}` +
+    `,"layer":"${envelope.layer}"` +
+    `,"boundary":"${envelope.boundary}"` +
+    `,"slug":${JSON.stringify(envelope.slug)}` +
+    `,"demo":${JSON.stringify(envelope.demo)}` +
+    `,"ts":"${envelope.ts}"` +
+    `,"mono_ns":${numberJson(envelope.mono_ns)}` +
+    `,"duration_ms":${numberJson(envelope.duration_ms)}` +
+    `,"outcome":"${envelope.outcome}"` +
+    `,"edge_headers":${edgeHeadersJson(envelope.edge_headers)}` +
+    `,"metadata":${JSON.stringify(envelope.metadata)}` +
+    `,"_metadata_dropped":${envelope._metadata_dropped}` +
+    `,"_truncated":${envelope._truncated}}`;
   // JSON leaves U+2028/U+2029 raw; some line readers split on them.
   return json.includes('\u2028') || json.includes('\u2029')
     ? json.replace(LINE_SEPARATORS, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'))
     : json;
+}
+
+function numberJson(value: number | null): string {
+  return value !== null && Number.isFinite(value) ? String(value) : 'null';
+}
+
+const NULL_EDGE_HEADERS_JSON = JSON.stringify(NULL_EDGE_HEADERS);
+
+function edgeHeadersJson(headers: CvdiagEdgeHeaders): string {
+  return headers === NULL_EDGE_HEADERS ? NULL_EDGE_HEADERS_JSON : JSON.stringify(headers);
 }
 
 function fits(json: string, capBytes: number): boolean {

@@ -84,7 +84,7 @@ export class RequestState extends CorrelationContext {
       outcome: 'err',
       durationMs: elapsedMs(this.startMs),
       metadata: errorMetadata(error),
-      metadataScrubbed: true,
+      metadataClean: true,
       parentSpanId: this.rootSpanId,
     });
   }

@@ -8,7 +8,11 @@ import { CvdiagEnvelope } from '../envelope/envelope.types';
  * reaches the application.
  */
 export interface CvdiagSink {
-  /** `line` is the full `CVDIAG {…}\n` text; `envelope` is the same row as an object (read-only). */
+  /**
+   * `line` is the full `CVDIAG {…}\n` text; `envelope` is the same row as an
+   * object, read-only: parts of it (the all-null `edge_headers`) are frozen and
+   * shared between rows.
+   */
   write(line: string, envelope: Readonly<CvdiagEnvelope>): boolean | void;
   /** Called on application shutdown; should resolve once pending rows are out. Bounded by the caller. */
   flush?(): Promise<void> | void;
