@@ -8,7 +8,7 @@ import {
   OnModuleInit,
   Provider,
 } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
+import { APP_INTERCEPTOR, ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import {
   CVDIAG_ASYNC_OPTIONS_TYPE,
   CVDIAG_MODULE_OPTIONS,
@@ -20,6 +20,7 @@ import { CvdiagExceptionFilter } from './http/cvdiag-exception.filter';
 import { CvdiagRouteGuard } from './http/cvdiag-route.guard';
 import { CvdiagInterceptor } from './http/cvdiag.interceptor';
 import { attachIngressListener } from './http/ingress-listener';
+import { isSkipDecoratorInUse } from './http/skip-cvdiag.decorator';
 import { CvdiagModuleOptions } from './options/cvdiag-options.interface';
 import { validateOptions } from './options/validate-options';
 import { CvdiagRuntime } from './runtime/cvdiag-runtime';
@@ -35,13 +36,11 @@ const CORE_PROVIDERS: Provider[] = [
   },
   CvdiagService,
   CvdiagExceptionFilter,
+  CvdiagRouteGuard,
 ];
 
 /** What makes Nest run an enhancer pipeline on every request: left out when the module is switched off. */
-const REQUEST_PROVIDERS: Provider[] = [
-  { provide: APP_INTERCEPTOR, useClass: CvdiagInterceptor },
-  { provide: APP_GUARD, useClass: CvdiagRouteGuard },
-];
+const REQUEST_PROVIDERS: Provider[] = [{ provide: APP_INTERCEPTOR, useClass: CvdiagInterceptor }];
 
 /**
  * Import once, in the root module: `CvdiagModule.forRoot()` or
@@ -60,6 +59,7 @@ export class CvdiagModule
     private readonly adapterHost: HttpAdapterHost,
     private readonly appConfig: ApplicationConfig,
     private readonly filter: CvdiagExceptionFilter,
+    private readonly guard: CvdiagRouteGuard,
   ) {
     super();
   }
@@ -76,14 +76,24 @@ export class CvdiagModule
   }
 
   /**
-   * Runs while the app initialises, after `app.useGlobalFilters()` and before
-   * routes are built: the filter goes last among global filters, so Nest offers
-   * it every exception first and it hands each on (see CvdiagExceptionFilter).
+   * Runs while the app initialises, after `app.useGlobalFilters()` /
+   * `useGlobalGuards()` and before routes are built:
+   * - the filter goes last among global filters, so Nest offers it every
+   *   exception first and it hands each on (see CvdiagExceptionFilter);
+   * - the route guard goes first among global guards, and only when some route
+   *   uses @SkipCvdiag (decorators run when their classes are defined, at import,
+   *   so by now): it is what resolves skipped routes before the app's guards
+   *   run, and without skipped routes it would have nothing to do but still
+   *   cost every request Nest's guard pipeline.
    */
   configure(_consumer: MiddlewareConsumer): void {
     if (this.switchedOff) return;
-    const alreadyAdded = this.appConfig.getGlobalFilters().some((filter) => filter instanceof CvdiagExceptionFilter);
-    if (!alreadyAdded) this.appConfig.addGlobalFilter(this.filter);
+    const filterAdded = this.appConfig.getGlobalFilters().some((filter) => filter instanceof CvdiagExceptionFilter);
+    if (!filterAdded) this.appConfig.addGlobalFilter(this.filter);
+    if (!isSkipDecoratorInUse()) return;
+    // ApplicationConfig only appends; its list is live, so put the guard first in it.
+    const guards = this.appConfig.getGlobalGuards();
+    if (!guards.some((guard) => guard instanceof CvdiagRouteGuard)) guards.unshift(this.guard);
   }
 
   onModuleInit(): void {

@@ -1,4 +1,5 @@
 import { Injectable, Module } from '@nestjs/common';
+import { ApplicationConfig } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from '@jest/globals';
 import { CvdiagModule, CvdiagModuleOptions, CvdiagOptionsError } from 'nestjs-cvdiag';
@@ -65,6 +66,16 @@ describe.each(ADAPTERS)('module registration on %s', (adapter) => {
     expectValidRows(rows, { tier: 'verbose' });
     expect(rows.map((row) => row.boundary)).toEqual(['backend.request.ingress', 'backend.response.complete']);
     expect(rows.every((row) => row.slug === 'from-config')).toBe(true);
+  });
+
+  it('adds no global guard when no route uses @SkipCvdiag (this file has none): requests skip Nest\'s guard pipeline', async () => {
+    @Module({ imports: [CvdiagModule.forRoot({ enabled: true })], controllers: [ChatController], providers: [ShowcaseAgent, FakeLlmClient] })
+    class NoSkipModule {}
+    const running = await apps.start(NoSkipModule, adapter);
+    expect(running.app.get(ApplicationConfig).getGlobalGuards()).toEqual([]);
+    expect((await send(running.url, { path: '/guarded' })).status).toBe(403);
+    await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
+    expect(capture.rows().map((row) => row.boundary)).toEqual(['backend.error.caught', 'backend.response.complete']);
   });
 
   it('imported twice, it still writes each row once', async () => {

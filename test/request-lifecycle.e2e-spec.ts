@@ -1,5 +1,6 @@
 import {
   BadRequestException,
+  CanActivate,
   Controller,
   Get,
   Header,
@@ -12,6 +13,7 @@ import {
   Post,
   Res,
   Sse,
+  UseGuards,
 } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { concat, interval, map, Observable, of, take, throwError } from 'rxjs';
@@ -26,6 +28,13 @@ import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
 
 class StreamBroke extends Error {
   override name = 'StreamBroke';
+}
+
+@Injectable()
+class RejectAll implements CanActivate {
+  canActivate(): boolean {
+    return false;
+  }
 }
 
 @Controller('life')
@@ -107,6 +116,13 @@ class QuietController {
   @Get()
   quiet(): string {
     return 'quiet';
+  }
+
+  /** Rejected by the app's guard: only a guard that runs before it can know the route is skipped. */
+  @Get('denied')
+  @UseGuards(RejectAll)
+  denied(): string {
+    return 'never';
   }
 }
 
@@ -257,6 +273,7 @@ describe.each(ADAPTERS)('request lifecycle on %s', (adapter) => {
   it('@SkipCvdiag() on a route or a controller, and excluded paths, write nothing', async () => {
     expect((await send(running.url, { path: '/life/skipped' })).body.toString()).toBe('not instrumented');
     expect((await send(running.url, { path: '/quiet' })).body.toString()).toBe('quiet');
+    expect((await send(running.url, { path: '/quiet/denied' })).status).toBe(403);
     expect((await send(running.url, { path: '/life/health' })).body.toString()).toBe('ok');
     // A request after them proves the rows would have been written by now.
     await rowsOf('GET', '/json');
