@@ -17,9 +17,9 @@ export interface BenchConfig {
   overhead: {
     /** Per server and endpoint, before any slice is recorded. */
     warmupSeconds: number;
-    /** One autocannon run; the four modes take turns, slice by slice. */
+    /** One autocannon run; the modes take turns, slice by slice. */
     sliceSeconds: number;
-    /** Rotations through the four modes: measured time per config = slices × sliceSeconds. */
+    /** Rotations through the modes: measured time per config = slices × sliceSeconds. */
     slices: number;
     connections: number;
   };

@@ -11,13 +11,13 @@ import { rmSync } from 'node:fs';
 import type { BenchConfig } from './config';
 import { countRows } from './count-rows';
 import { outFile } from './paths';
-import type { ModuleMode } from './servers/bench-app';
+import { REFERENCE_MODES, type ModuleMode } from './servers/modes';
 import type { AdapterName } from './servers/server-main';
 import { RunningServer, spawnServer } from './servers/spawn-server';
 import { median } from './stats';
 
 export const ADAPTERS: AdapterName[] = ['express', 'fastify'];
-export const MODES: ModuleMode[] = ['none', 'disabled', 'default', 'debug'];
+export const MODES: ModuleMode[] = ['none', 'disabled', 'default', 'debug', ...REFERENCE_MODES];
 export const ENDPOINTS = ['sse', 'json'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
@@ -62,7 +62,7 @@ function load(url: string, connections: number, duration: number): Promise<autoc
   return autocannon({ url, connections, duration, timeout: 10, sampleInt: Math.min(1000, Math.max(50, duration * 1000)) });
 }
 
-/** The four servers of one adapter, started together (startup is mostly waiting on module loading). */
+/** The servers of one adapter, started together (startup is mostly waiting on module loading). */
 async function startAll(adapter: AdapterName): Promise<Running[]> {
   const started = await Promise.allSettled(
     MODES.map(async (mode) => {

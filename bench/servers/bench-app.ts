@@ -1,9 +1,29 @@
-import { Controller, DynamicModule, Get, MessageEvent, Module, Sse } from '@nestjs/common';
+import { CallHandler, Controller, DynamicModule, Get, Injectable, MessageEvent, Module, NestInterceptor, Sse } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { from, interval, map, Observable, take } from 'rxjs';
 import { CvdiagModule } from '../../lib';
+import type { ModuleMode } from './modes';
 
-/** What the server under test runs: no module, the module switched off, or on at a tier. */
-export type ModuleMode = 'none' | 'disabled' | 'default' | 'debug';
+/** The `noop-interceptor` reference point (see modes.ts). */
+@Injectable()
+class NoopInterceptor implements NestInterceptor {
+  intercept(_context: unknown, next: CallHandler): Observable<unknown> {
+    return next.handle();
+  }
+}
+
+const requestContext = new AsyncLocalStorage<{ startedAt: number }>();
+
+/** The `als-interceptor` reference point: the store is entered for the handler call and for the subscription. */
+@Injectable()
+class ContextInterceptor implements NestInterceptor {
+  intercept(_context: unknown, next: CallHandler): Observable<unknown> {
+    const store = { startedAt: Date.now() };
+    const source = requestContext.run(store, () => next.handle());
+    return new Observable((subscriber) => requestContext.run(store, () => source.subscribe(subscriber)));
+  }
+}
 
 export const SSE_EVENT_COUNT = 10;
 
@@ -42,8 +62,13 @@ export class BenchController {
 @Module({})
 export class BenchAppModule {
   static register(mode: ModuleMode): DynamicModule {
-    const imports =
-      mode === 'none' ? [] : [CvdiagModule.forRoot({ enabled: mode !== 'disabled', tier: mode === 'debug' ? 'debug' : 'default', slug: 'bench' })];
-    return { module: BenchAppModule, imports, controllers: [BenchController] };
+    const controllers = [BenchController];
+    if (mode === 'none') return { module: BenchAppModule, controllers };
+    if (mode === 'noop-interceptor' || mode === 'als-interceptor') {
+      const interceptor = mode === 'noop-interceptor' ? NoopInterceptor : ContextInterceptor;
+      return { module: BenchAppModule, controllers, providers: [{ provide: APP_INTERCEPTOR, useClass: interceptor }] };
+    }
+    const cvdiag = CvdiagModule.forRoot({ enabled: mode !== 'disabled', tier: mode === 'debug' ? 'debug' : 'default', slug: 'bench' });
+    return { module: BenchAppModule, imports: [cvdiag], controllers };
   }
 }

@@ -13,7 +13,8 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { Server } from 'node:http';
-import { BenchAppModule, ModuleMode } from './bench-app';
+import { BenchAppModule } from './bench-app';
+import type { ModuleMode } from './modes';
 
 export type AdapterName = 'express' | 'fastify';
 
