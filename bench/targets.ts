@@ -13,6 +13,8 @@ export const OVERHEAD_TARGET: Record<Exclude<ModuleMode, 'none' | ReferenceMode>
   disabled: 0.99,
   default: 0.97,
   debug: 0.9,
+  'default-coalesced': 0.97,
+  'debug-coalesced': 0.9,
 };
 
 export const SOAK_HEAP_GROWTH_MAX = 0.05;

@@ -9,6 +9,7 @@ export type { LlmCallOptions } from './work/llm-call.decorator';
 export { SkipCvdiag } from './http/skip-cvdiag.decorator';
 export { scrub } from './scrub/scrub';
 export { StdoutSink } from './sinks/stdout.sink';
+export type { StdoutSinkOptions } from './sinks/stdout.sink';
 export type { CvdiagSink } from './sinks/cvdiag-sink.interface';
 export type { CvdiagModuleOptions } from './options/cvdiag-options.interface';
 export { CvdiagOptionsError } from './options/validate-options';

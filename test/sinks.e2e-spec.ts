@@ -37,6 +37,45 @@ class ThrowingSink implements CvdiagSink {
   }
 }
 
+describe('StdoutSink options', () => {
+  it('refuses a coalesce that is not a boolean, naming it', () => {
+    expect(() => new StdoutSink({ coalesce: 'yes' as unknown as boolean })).toThrow('"coalesce" must be a boolean');
+  });
+});
+
+/** Runs test/fixtures/coalesced-exit.cjs to its end: its exit code and what it wrote to stdout. */
+async function runCoalescedExit(how: 'exit' | 'throw' | 'idle'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const root = repoRoot();
+  const child = spawn(process.execPath, [join(root, 'test/fixtures/coalesced-exit.cjs'), join(root, 'dist/index.js'), how], {
+    cwd: root,
+    env: { ...process.env, NODE_OPTIONS: '', CVDIAG_BACKEND_EMITTER: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+describe('a coalescing StdoutSink when the process ends in the turn that wrote rows', () => {
+  it.each([
+    ['process.exit()', 'exit', 0],
+    ['an uncaught exception', 'throw', 1],
+    ['nothing left to do (the held rows do not keep it alive)', 'idle', 0],
+  ] as const)('still writes them on %s', async (_name, how, expectedCode) => {
+    const { code, stdout, stderr } = await runCoalescedExit(how);
+    expect(code).toBe(expectedCode);
+    if (how === 'throw') expect(stderr).toContain('crashed in the same turn');
+    const boundaries = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('CVDIAG '))
+      .map((line) => (JSON.parse(line.slice('CVDIAG '.length)) as CvdiagEnvelope).boundary);
+    expect(boundaries).toEqual(['backend.agent.enter', 'backend.agent.exit']);
+  });
+});
+
 describe.each(ADAPTERS)('sinks on %s', (adapter) => {
   useEnv({ SHOWCASE_ENV: 'test' });
   const capture = useCapture();
@@ -69,6 +108,20 @@ describe.each(ADAPTERS)('sinks on %s', (adapter) => {
     const sinkWarnings = logger.warnings.filter((message) => message.includes('sink threw'));
     expect(sinkWarnings).toHaveLength(1);
     expect(logger.warnings.join('\n')).not.toContain('should-not-be-logged');
+  });
+
+  it('StdoutSink({ coalesce: true }) writes the rows of a turn together: whole rows, in order, each once', async () => {
+    const running = await apps.start(agentAppModule({ enabled: true, tier: 'debug', sinks: [new StdoutSink({ coalesce: true })] }), adapter);
+    const response = await send(running.url, { path: '/chat/sse?q=coalesce' });
+    expect(response.status).toBe(200);
+    await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
+    const rows = capture.rows();
+    expectValidRows(rows, { tier: 'debug' });
+    const events = rows.filter((row) => row.boundary === 'backend.sse.event').map((row) => row.metadata.sequence_num);
+    expect(events.length).toBeGreaterThan(1);
+    expect(events).toEqual([...events.keys()]);
+    expect(new Set(rows.map((row) => row.span_id)).size).toBe(rows.length);
+    expect(capture.writeCount()).toBeLessThan(rows.length);
   });
 
   it('a stdout whose reader went away (EPIPE) does not end the process', async () => {

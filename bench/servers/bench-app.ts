@@ -2,7 +2,7 @@ import { CallHandler, Controller, DynamicModule, Get, Injectable, MessageEvent, 
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { from, interval, map, Observable, take } from 'rxjs';
-import { CvdiagModule } from '../../lib';
+import { CvdiagModule, StdoutSink } from '../../lib';
 import type { ModuleMode } from './modes';
 
 /** The `noop-interceptor` reference point (see modes.ts). */
@@ -68,7 +68,12 @@ export class BenchAppModule {
       const interceptor = mode === 'noop-interceptor' ? NoopInterceptor : ContextInterceptor;
       return { module: BenchAppModule, controllers, providers: [{ provide: APP_INTERCEPTOR, useClass: interceptor }] };
     }
-    const cvdiag = CvdiagModule.forRoot({ enabled: mode !== 'disabled', tier: mode === 'debug' ? 'debug' : 'default', slug: 'bench' });
+    const cvdiag = CvdiagModule.forRoot({
+      enabled: mode !== 'disabled',
+      tier: mode.startsWith('debug') ? 'debug' : 'default',
+      slug: 'bench',
+      sinks: [new StdoutSink({ coalesce: mode.endsWith('-coalesced') })],
+    });
     return { module: BenchAppModule, imports: [cvdiag], controllers };
   }
 }

@@ -1,8 +1,11 @@
 /**
  * What a server under test runs: no module, the module switched off, or on at
- * a tier; or, without CVDIAG, one of the reference points.
+ * a tier (`-coalesced`: with `new StdoutSink({ coalesce: true })`); or, without
+ * CVDIAG, one of the reference points.
  */
-export type ModuleMode = 'none' | 'disabled' | 'default' | 'debug' | ReferenceMode;
+export type ModuleMode = 'none' | 'disabled' | CvdiagOnMode | ReferenceMode;
+
+export type CvdiagOnMode = 'default' | 'debug' | 'default-coalesced' | 'debug-coalesced';
 
 /**
  * Not CVDIAG: what any library built the same way costs, measured beside it.

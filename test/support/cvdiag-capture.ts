@@ -9,11 +9,11 @@ export interface CapturedRow extends CvdiagEnvelope {
 
 /**
  * Records what the process writes to stdout. The library's real stdout sink
- * calls `process.stdout.write` once per row; this sits at that outermost point,
- * so everything between the app and the terminal (envelope, scrubbing, caps,
- * serialization, sink) runs for real. Each write that starts with `CVDIAG ` must
- * be exactly one complete line, or `rows()` throws. Set CVDIAG_TEST_ECHO=1 to
- * also pass the rows through to the real stdout.
+ * calls `process.stdout.write` once per row (once per turn's rows when it
+ * coalesces); this sits at that outermost point, so everything between the app
+ * and the terminal (envelope, scrubbing, caps, serialization, sink) runs for
+ * real. Each write that starts with `CVDIAG ` must be whole rows, or `rows()`
+ * throws. Set CVDIAG_TEST_ECHO=1 to also pass the rows through to the real stdout.
  */
 export class StdoutCapture {
   private readonly writes: string[] = [];
@@ -49,15 +49,29 @@ export class StdoutCapture {
     this.writes.length = 0;
   }
 
-  /** Every CVDIAG row written so far, parsed. Throws if any write was not exactly one valid line. */
+  /**
+   * Every CVDIAG row written so far, parsed. Throws unless each write is whole
+   * rows: one (the default sink) or several (a coalescing one), each a
+   * complete `CVDIAG ` line, never a part of one.
+   */
   rows(): CapturedRow[] {
-    return this.writes.map((line) => {
-      if (!line.endsWith('\n') || line.indexOf('\n') !== line.length - 1) {
-        throw new Error(`a CVDIAG write is not exactly one line: ${JSON.stringify(line.slice(0, 200))}`);
-      }
-      const parsed = JSON.parse(line.slice(PREFIX.length)) as CvdiagEnvelope;
-      return Object.assign(parsed, { __line: line }) as CapturedRow;
+    return this.writes.flatMap((text) => {
+      if (!text.endsWith('\n')) throw new Error(`a CVDIAG write does not end a line: ${JSON.stringify(text.slice(-200))}`);
+      return text
+        .slice(0, -1)
+        .split('\n')
+        .map((body) => {
+          if (!body.startsWith(PREFIX)) throw new Error(`a CVDIAG write holds a line that is not a row: ${JSON.stringify(body.slice(0, 200))}`);
+          const line = `${body}\n`;
+          const parsed = JSON.parse(body.slice(PREFIX.length)) as CvdiagEnvelope;
+          return Object.assign(parsed, { __line: line }) as CapturedRow;
+        });
     });
+  }
+
+  /** How many `process.stdout.write` calls carried rows. */
+  writeCount(): number {
+    return this.writes.length;
   }
 
   /** All raw text written as CVDIAG rows (for "no secret anywhere" checks). */
