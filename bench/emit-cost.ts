@@ -1,7 +1,8 @@
 /**
  * Table 1: cost of one row, full path from RowSpec to a line in a file, beside
  * two baselines in the same process: the floor (JSON.stringify of the same
- * envelope + one writeSync) and pino writing the same object to a file.
+ * envelope + one writeSync) and pino writing the same object to a file. Also
+ * the same path with the rows of a turn written together (`coalesce: true`).
  *
  * Runs as its own child process. Variants are interleaved batch by batch, in a
  * rotating order, so drift (CPU frequency, a noisy neighbour, the page cache)
@@ -11,6 +12,7 @@ import { openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import pino from 'pino';
 import { CorrelationContext } from '../lib/context/correlation-context';
 import type { CvdiagEnvelope } from '../lib/envelope/envelope.types';
+import type { CvdiagSink } from '../lib/sinks/cvdiag-sink.interface';
 import { uuidv7, newSpanId } from '../lib/envelope/ids';
 import { validateOptions } from '../lib/options/validate-options';
 import { CvdiagRuntime } from '../lib/runtime/cvdiag-runtime';
@@ -18,12 +20,19 @@ import type { CvdiagTier } from '../lib/envelope/envelope.types';
 import { runAsChild } from './child';
 import type { BenchConfig } from './config';
 import { errorCaughtRow, makeBenchError, sseEventRow } from './emit-fixtures';
-import { FileSink } from './file-sink';
+import { CoalescingFileSink, FileSink } from './file-sink';
 import { outFile } from './paths';
 import { median, quantile } from './stats';
 
 export type RowKind = 'backend.sse.event' | 'backend.error.caught';
-export type Writer = 'cvdiag' | 'floor' | 'pino';
+export type Writer = 'cvdiag' | 'cvdiag-coalesced' | 'floor' | 'pino';
+
+/**
+ * Rows per event-loop turn for `cvdiag-coalesced`: what one streamed request
+ * writes at debug tier (ingress, first byte, 10 events, terminal) when its
+ * events come in one burst. Rows that arrive one per turn cost what `cvdiag` costs.
+ */
+export const ROWS_PER_TURN = 13;
 
 export interface EmitResult {
   row: RowKind;
@@ -48,8 +57,8 @@ interface Variant {
 }
 
 /** A context as a request would have it; the tier is the lowest that writes the row. */
-function makeContext(sinkFd: number, tier: CvdiagTier): CorrelationContext {
-  const runtime = new CvdiagRuntime(validateOptions({ enabled: true, tier, slug: 'bench', sinks: [new FileSink(sinkFd)] }));
+function makeContext(sink: CvdiagSink, tier: CvdiagTier): CorrelationContext {
+  const runtime = new CvdiagRuntime(validateOptions({ enabled: true, tier, slug: 'bench', sinks: [sink] }));
   const context = new CorrelationContext(runtime, { tier, testId: uuidv7(), traceId: uuidv7(), slug: 'bench', demo: 'chat' });
   context.rootSpanId = newSpanId();
   return context;
@@ -70,10 +79,16 @@ function captureEnvelope(tier: CvdiagTier, emit: (context: CorrelationContext) =
 
 function variantsFor(row: RowKind, tier: CvdiagTier, makeRow: (context: CorrelationContext, i: number) => void): Variant[] {
   const slug = row.replace('backend.', '').replace('.', '-');
-  const files = { cvdiag: outFile(`emit-${slug}-cvdiag.log`), floor: outFile(`emit-${slug}-floor.log`), pino: outFile(`emit-${slug}-pino.log`) };
+  const files = {
+    cvdiag: outFile(`emit-${slug}-cvdiag.log`),
+    coalesced: outFile(`emit-${slug}-cvdiag-coalesced.log`),
+    floor: outFile(`emit-${slug}-floor.log`),
+    pino: outFile(`emit-${slug}-pino.log`),
+  };
 
-  const cvdiagFd = openSync(files.cvdiag, 'a');
-  const context = makeContext(cvdiagFd, tier);
+  const context = makeContext(new FileSink(openSync(files.cvdiag, 'a')), tier);
+  const coalescing = new CoalescingFileSink(openSync(files.coalesced, 'a'));
+  const coalescedContext = makeContext(coalescing, tier);
   const { envelope } = captureEnvelope(tier, (ctx) => makeRow(ctx, 0));
 
   const floorFd = openSync(files.floor, 'a');
@@ -85,6 +100,13 @@ function variantsFor(row: RowKind, tier: CvdiagTier, makeRow: (context: Correlat
   return [
     variant('cvdiag', files.cvdiag, (n) => {
       for (let i = 0; i < n; i++) makeRow(context, i);
+    }),
+    variant('cvdiag-coalesced', files.coalesced, (n) => {
+      for (let i = 0; i < n; i++) {
+        makeRow(coalescedContext, i);
+        if ((i + 1) % ROWS_PER_TURN === 0) coalescing.endTurn();
+      }
+      coalescing.endTurn();
     }),
     variant('floor', files.floor, (n) => {
       for (let i = 0; i < n; i++) writeSync(floorFd, `CVDIAG ${JSON.stringify(envelope)}\n`);
