@@ -126,6 +126,7 @@ export class RequestState extends CorrelationContext {
           total_duration_ms: durationMs,
           sse_event_count: this.body.eventCount,
         },
+        metadataClean: true, // numbers CVDIAG counted (Node made statusCode an integer in writeHead)
         edgeHeaders: this.responseEdgeHeaders(),
         parentSpanId: this.rootSpanId,
       };
@@ -136,6 +137,7 @@ export class RequestState extends CorrelationContext {
         outcome: kind === 'timeout' ? 'timeout' : 'err',
         durationMs,
         metadata: { termination_kind: kind, bytes_before_abort: this.body.bytesWritten },
+        metadataClean: true,
         edgeHeaders: this.responseEdgeHeaders(),
         parentSpanId: this.rootSpanId,
       };
@@ -143,7 +145,7 @@ export class RequestState extends CorrelationContext {
     this.emit(row);
     this.terminated = true;
     this.clientLeft = !finished;
-    for (const work of [...this.openWork]) work.onRequestEnded(this.clientLeft);
+    if (this.openWork.size > 0) for (const work of [...this.openWork]) work.onRequestEnded(this.clientLeft);
     if (this.clientLeft) this.clientGone?.abort(new ClientGoneError());
   }
 
