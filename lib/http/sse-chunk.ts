@@ -1,4 +1,8 @@
 const PARSE_LIMIT = 512;
+const MAX_EVENT_NAME = 64;
+const CR = 0x0d;
+const COLON = 0x3a;
+const SPACE = 0x20;
 
 /**
  * The SSE event name of one chunk written by an @Sse() route (`message` when it
@@ -12,17 +16,21 @@ export function classifySseWrite(chunk: unknown): string | null {
       : chunk instanceof Uint8Array
         ? Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.byteLength, PARSE_LIMIT)).toString('utf8')
         : '';
-  let eventName: string | null = null;
+  // One pass over the lines without splitting: this runs for every write of
+  // every @Sse() response, at every tier (the event count is always kept).
   let hasField = false;
-  for (const line of text.split('\n')) {
-    const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (trimmed === '' || trimmed.startsWith(':')) continue;
-    hasField = true;
-    if (trimmed.startsWith('event:')) {
-      eventName = trimmed.slice(trimmed.startsWith('event: ') ? 7 : 6).slice(0, 64);
-      break;
+  for (let start = 0; start < text.length; ) {
+    const newline = text.indexOf('\n', start);
+    const next = newline < 0 ? text.length : newline;
+    const end = next > start && text.charCodeAt(next - 1) === CR ? next - 1 : next;
+    if (end > start && text.charCodeAt(start) !== COLON) {
+      hasField = true;
+      if (text.startsWith('event:', start)) {
+        const nameStart = start + (text.charCodeAt(start + 6) === SPACE && start + 6 < end ? 7 : 6);
+        return text.slice(nameStart, Math.min(end, nameStart + MAX_EVENT_NAME)) || 'message';
+      }
     }
+    start = next + 1;
   }
-  if (!hasField) return null;
-  return eventName || 'message';
+  return hasField ? 'message' : null;
 }
