@@ -1,6 +1,7 @@
 import {
   BadRequestException,
   CanActivate,
+  ExecutionContext,
   Controller,
   Get,
   Header,
@@ -15,6 +16,7 @@ import {
   Sse,
   UseGuards,
 } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { concat, interval, map, Observable, of, take, throwError } from 'rxjs';
 import { CvdiagModule, CvdiagModuleOptions, CvdiagService, SkipCvdiag } from 'nestjs-cvdiag';
@@ -34,6 +36,15 @@ class StreamBroke extends Error {
 class RejectAll implements CanActivate {
   canActivate(): boolean {
     return false;
+  }
+}
+
+/** The app's own global guard: it rejects one path, before any route guard runs. */
+@Injectable()
+class AppWideGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<{ url?: string }>();
+    return !(request.url ?? '').startsWith('/quiet/denied-app-wide');
   }
 }
 
@@ -124,6 +135,11 @@ class QuietController {
   denied(): string {
     return 'never';
   }
+
+  @Get('denied-app-wide')
+  deniedAppWide(): string {
+    return 'never';
+  }
 }
 
 @Injectable()
@@ -137,7 +153,7 @@ function lifecycleModule(options: CvdiagModuleOptions) {
   @Module({
     imports: [CvdiagModule.forRoot(options)],
     controllers: [ChatController, LifecycleController, QuietController],
-    providers: [ShowcaseAgent, FakeLlmClient, FailingMiddleware],
+    providers: [ShowcaseAgent, FakeLlmClient, FailingMiddleware, { provide: APP_GUARD, useClass: AppWideGuard }],
   })
   class LifecycleModule implements NestModule {
     configure(consumer: MiddlewareConsumer): void {
@@ -274,6 +290,7 @@ describe.each(ADAPTERS)('request lifecycle on %s', (adapter) => {
     expect((await send(running.url, { path: '/life/skipped' })).body.toString()).toBe('not instrumented');
     expect((await send(running.url, { path: '/quiet' })).body.toString()).toBe('quiet');
     expect((await send(running.url, { path: '/quiet/denied' })).status).toBe(403);
+    expect((await send(running.url, { path: '/quiet/denied-app-wide' })).status).toBe(403);
     expect((await send(running.url, { path: '/life/health' })).body.toString()).toBe('ok');
     // A request after them proves the rows would have been written by now.
     await rowsOf('GET', '/json');

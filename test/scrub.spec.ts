@@ -1,3 +1,4 @@
+import { errorMetadata } from '../lib/http/error-metadata';
 import { describe, expect, it } from '@jest/globals';
 import { scrub } from 'nestjs-cvdiag';
 import { redactUrlUserinfo } from '../lib/scrub/scrub';
@@ -102,5 +103,19 @@ describe('scrub()', () => {
       expect(typeof redactUrlUserinfo(input)).toBe('string');
       expect(typeof scrub(input)).toBe('string');
     }
+  });
+});
+
+describe('stack frame files in error metadata', () => {
+  it('are scrubbed before they are cut to their last 200 characters, so a token at the cut cannot leave its tail', () => {
+    const file = `/srv/${'a'.repeat(300)}/ghp_${'T'.repeat(36)}/${'b'.repeat(180)}.js`;
+    const error = new Error('boom');
+    error.stack = `Error: boom\n    at handler (${file}:12:5)`;
+    const frames = errorMetadata(error).stack_brief as Array<{ file: string; line: number }>;
+    expect(frames).toHaveLength(1);
+    expect(frames[0].line).toBe(12);
+    expect(frames[0].file.length).toBeLessThanOrEqual(200);
+    expect(frames[0].file.endsWith(`${'b'.repeat(180)}.js`)).toBe(true);
+    expect(frames[0].file).not.toContain('TTTT');
   });
 });

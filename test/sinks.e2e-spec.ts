@@ -37,16 +37,32 @@ class ThrowingSink implements CvdiagSink {
   }
 }
 
-describe('StdoutSink options', () => {
+describe('StdoutSink', () => {
+  const capture = useCapture();
+
   it('refuses a coalesce that is not a boolean, naming it', () => {
     expect(() => new StdoutSink({ coalesce: 'yes' as unknown as boolean })).toThrow('"coalesce" must be a boolean');
   });
+
+  it('coalescing, writes a turn of rows in writes of at most 4 KiB (PIPE_BUF), whole rows, in order', async () => {
+    capture.allowSeveralRowsPerWrite();
+    const sink = new StdoutSink({ coalesce: true });
+    const lines = Array.from({ length: 10 }, (_, i) => `CVDIAG {"n":${i},"pad":"${'p'.repeat(1000)}"}\n`);
+    expect(Buffer.byteLength(lines[0])).toBe(1024);
+    for (const line of lines) expect(sink.write(line)).toBe(true);
+    expect(capture.writeStats()).toEqual({ count: 2, maxBytes: 4096 }); // rows 0–3 and 4–7 each filled a write
+    await new Promise((resolve) => setImmediate(resolve)); // the turn ends: rows 8–9
+    expect(capture.writeStats()).toEqual({ count: 3, maxBytes: 4096 });
+    expect(capture.text()).toBe(lines.join(''));
+  });
 });
 
-/** Runs test/fixtures/coalesced-exit.cjs to its end: its exit code and what it wrote to stdout. */
-async function runCoalescedExit(how: 'exit' | 'throw' | 'idle'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+type CoalescingScenario = 'exit' | 'throw' | 'idle' | 'timer' | 'burst';
+
+/** Starts test/fixtures/coalescing-stdout.cjs; its rows' boundaries, as they arrive, and its end. */
+function runCoalescingChild(how: CoalescingScenario) {
   const root = repoRoot();
-  const child = spawn(process.execPath, [join(root, 'test/fixtures/coalesced-exit.cjs'), join(root, 'dist/index.js'), how], {
+  const child = spawn(process.execPath, [join(root, 'test/fixtures/coalescing-stdout.cjs'), join(root, 'dist/index.js'), how], {
     cwd: root,
     env: { ...process.env, NODE_OPTIONS: '', CVDIAG_BACKEND_EMITTER: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,24 +71,47 @@ async function runCoalescedExit(how: 'exit' | 'throw' | 'idle'): Promise<{ code:
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
+  const ended = once(child, 'exit').then(([code]) => code as number | null);
+  const boundaries = () =>
+    stdout
+      .split('\n')
+      .filter((line) => line.startsWith('CVDIAG '))
+      .map((line) => (JSON.parse(line.slice('CVDIAG '.length)) as CvdiagEnvelope).boundary);
+  return { child, ended, boundaries, stderr: () => stderr };
 }
 
-describe('a coalescing StdoutSink when the process ends in the turn that wrote rows', () => {
+describe('a coalescing StdoutSink', () => {
   it.each([
     ['process.exit()', 'exit', 0],
     ['an uncaught exception', 'throw', 1],
     ['nothing left to do (the held rows do not keep it alive)', 'idle', 0],
-  ] as const)('still writes them on %s', async (_name, how, expectedCode) => {
-    const { code, stdout, stderr } = await runCoalescedExit(how);
-    expect(code).toBe(expectedCode);
-    if (how === 'throw') expect(stderr).toContain('crashed in the same turn');
-    const boundaries = stdout
-      .split('\n')
-      .filter((line) => line.startsWith('CVDIAG '))
-      .map((line) => (JSON.parse(line.slice('CVDIAG '.length)) as CvdiagEnvelope).boundary);
-    expect(boundaries).toEqual(['backend.agent.enter', 'backend.agent.exit']);
+  ] as const)('still writes the rows of the last turn when the process ends on %s', async (_name, how, expectedCode) => {
+    const run = runCoalescingChild(how);
+    expect(await run.ended).toBe(expectedCode);
+    if (how === 'throw') expect(run.stderr()).toContain('crashed in the same turn');
+    expect(run.boundaries()).toEqual(['backend.agent.enter', 'backend.agent.exit']);
+  });
+
+  it('writes rows from a timer when that turn ends, not when the loop next wakes up (20 s later)', async () => {
+    const run = runCoalescingChild('timer');
+    try {
+      await waitFor(() => run.boundaries().length === 2, 'the rows written from the timer');
+      expect(run.boundaries()).toEqual(['backend.agent.enter', 'backend.agent.exit']);
+    } finally {
+      run.child.kill();
+      await run.ended;
+    }
+  });
+
+  it('delivers every row of a large burst to a slow reader before the process ends by itself', async () => {
+    const run = runCoalescingChild('burst');
+    run.child.stdout.pause(); // the reader falls behind: the pipe fills and writes queue
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    run.child.stdout.resume();
+    expect(await run.ended).toBe(0);
+    const boundaries = run.boundaries();
+    expect(boundaries).toHaveLength(600);
+    expect(boundaries.filter((boundary) => boundary === 'backend.agent.exit')).toHaveLength(300);
   });
 });
 
@@ -110,7 +149,8 @@ describe.each(ADAPTERS)('sinks on %s', (adapter) => {
     expect(logger.warnings.join('\n')).not.toContain('should-not-be-logged');
   });
 
-  it('StdoutSink({ coalesce: true }) writes the rows of a turn together: whole rows, in order, each once', async () => {
+  it('StdoutSink({ coalesce: true }) writes the rows of a turn together: whole rows, in order, each once, at most 4 KiB a write', async () => {
+    capture.allowSeveralRowsPerWrite();
     const running = await apps.start(agentAppModule({ enabled: true, tier: 'debug', sinks: [new StdoutSink({ coalesce: true })] }), adapter);
     const response = await send(running.url, { path: '/chat/sse?q=coalesce' });
     expect(response.status).toBe(200);
@@ -121,7 +161,9 @@ describe.each(ADAPTERS)('sinks on %s', (adapter) => {
     expect(events.length).toBeGreaterThan(1);
     expect(events).toEqual([...events.keys()]);
     expect(new Set(rows.map((row) => row.span_id)).size).toBe(rows.length);
-    expect(capture.writeCount()).toBeLessThan(rows.length);
+    const writes = capture.writeStats();
+    expect(writes.count).toBeLessThan(rows.length);
+    expect(writes.maxBytes).toBeLessThanOrEqual(4096);
   });
 
   it('a stdout whose reader went away (EPIPE) does not end the process', async () => {

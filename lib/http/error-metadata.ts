@@ -117,7 +117,9 @@ function cleanFile(file: string): string {
   if (cached !== undefined) return cached;
   const cwd = process.cwd();
   const relative = file.startsWith(cwd) ? file.slice(cwd.length + 1) : file;
-  const clean = scrub(relative.slice(-MAX_FILE_CHARS));
+  // Scrubbed whole, then cut: a cut first could leave a secret's tail too short to be recognised.
+  const scrubbed = scrub(relative);
+  const clean = scrubbed.length > MAX_FILE_CHARS ? scrubbed.slice(-MAX_FILE_CHARS) : scrubbed;
   if (cleanFiles.size >= MAX_CACHED_FILES) cleanFiles.clear();
   cleanFiles.set(file, clean);
   return clean;

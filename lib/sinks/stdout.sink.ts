@@ -1,32 +1,37 @@
 import { CvdiagSink } from './cvdiag-sink.interface';
 import { coalesceUntilTurnEnds, RowBatch } from './row-batch';
 
-/** Above this many bytes waiting (in stdout's buffer, and held by `coalesce`), rows are dropped and counted. */
+/** Above this many bytes waiting (in stdout's queue, and held by `coalesce`), rows are dropped and counted. */
 const MAX_PENDING_BYTES = 1024 * 1024;
 
 export interface StdoutSinkOptions {
   /**
    * Write the rows of one event-loop turn together, with one write when the
-   * turn ends (and at process exit), instead of one write per row. Each row is
-   * still one whole line. Saves a system call per row (a few µs each; most at
-   * debug tier, where a streamed response writes a row per event), at two costs:
-   * a row appears at the end of the turn that wrote it, so code that reads
-   * stdout right after an `await` may not see it yet; and a process killed
-   * without running its `exit` handlers (SIGKILL, a native crash) loses that
-   * turn's rows. Default `false`: every row is on stdout before `emit` returns.
+   * turn ends (at most 4 KiB per write, so a pipe shared with other processes
+   * still takes each write whole), instead of one write per row. Each row is
+   * still one whole line. Saves a system call per row whose turn also wrote
+   * others: most at debug tier, where a streamed response writes its event rows
+   * in bursts. Its costs: a row appears at the end of the turn that wrote it, so
+   * code that reads stdout right after an `await` may not see it yet; and a
+   * process that ends without running its `exit` handlers loses that turn's
+   * rows (SIGKILL, a native crash, or SIGTERM/SIGINT/SIGHUP when nothing handles
+   * them, e.g. no `app.enableShutdownHooks()`). Default `false`: every row is
+   * handed to stdout before `emit` returns.
    */
   coalesce?: boolean;
 }
 
 /**
  * The default sink: rows to `process.stdout`, a row never split or interleaved
- * with another. On Linux, stdout to a file or pipe is synchronous and nothing
- * queues; where it is asynchronous, the pending buffer is bounded.
+ * with another. Stdout to a file is synchronous; to a pipe or socket, writes
+ * the reader has not taken yet queue in the stream, and once more than 1 MiB
+ * waits (with what `coalesce` holds), rows are dropped and counted instead.
  *
  * A stdout that fails (EPIPE: the reader of the pipe went away) emits 'error',
  * which crashes a process that has no listener. The sink listens once it first
  * writes, and from then on drops (and counts) rows instead of writing: losing
- * the diagnostics must not take the server down.
+ * the diagnostics must not take the server down. (Rows `coalesce` already held
+ * when stdout broke are lost without being counted: they were taken.)
  */
 export class StdoutSink implements CvdiagSink {
   private broken = false;
@@ -49,7 +54,7 @@ export class StdoutSink implements CvdiagSink {
         this.broken = true;
       });
     }
-    const held = this.batch?.heldChars ?? 0;
+    const held = this.batch?.heldBytes ?? 0;
     if (this.broken || stdout.destroyed || stdout.writableLength + held > MAX_PENDING_BYTES) return false;
     if (this.batch) this.batch.add(line);
     else stdout.write(line);

@@ -12,13 +12,15 @@ export interface CapturedRow extends CvdiagEnvelope {
  * calls `process.stdout.write` once per row (once per turn's rows when it
  * coalesces); this sits at that outermost point, so everything between the app
  * and the terminal (envelope, scrubbing, caps, serialization, sink) runs for
- * real. Each write that starts with `CVDIAG ` must be whole rows, or `rows()`
- * throws. Set CVDIAG_TEST_ECHO=1 to also pass the rows through to the real stdout.
+ * real. Each write that starts with `CVDIAG ` must be one whole row (or whole
+ * rows, where a test allows it), or `rows()` throws. Set CVDIAG_TEST_ECHO=1 to
+ * also pass the rows through to the real stdout.
  */
 export class StdoutCapture {
   private readonly writes: string[] = [];
   private readonly original = process.stdout.write;
   private active = false;
+  private severalRowsPerWrite = false;
 
   start(): this {
     const original = this.original;
@@ -47,31 +49,37 @@ export class StdoutCapture {
 
   clear(): void {
     this.writes.length = 0;
+    this.severalRowsPerWrite = false;
+  }
+
+  /** For this test, a write may hold several whole rows (a coalescing sink). Otherwise each is exactly one. */
+  allowSeveralRowsPerWrite(): void {
+    this.severalRowsPerWrite = true;
   }
 
   /**
-   * Every CVDIAG row written so far, parsed. Throws unless each write is whole
-   * rows: one (the default sink) or several (a coalescing one), each a
-   * complete `CVDIAG ` line, never a part of one.
+   * Every CVDIAG row written so far, parsed. Throws unless each write is
+   * exactly one complete `CVDIAG ` line (or, after `allowSeveralRowsPerWrite()`,
+   * whole lines only: never a part of one).
    */
   rows(): CapturedRow[] {
     return this.writes.flatMap((text) => {
       if (!text.endsWith('\n')) throw new Error(`a CVDIAG write does not end a line: ${JSON.stringify(text.slice(-200))}`);
-      return text
-        .slice(0, -1)
-        .split('\n')
-        .map((body) => {
-          if (!body.startsWith(PREFIX)) throw new Error(`a CVDIAG write holds a line that is not a row: ${JSON.stringify(body.slice(0, 200))}`);
-          const line = `${body}\n`;
-          const parsed = JSON.parse(body.slice(PREFIX.length)) as CvdiagEnvelope;
-          return Object.assign(parsed, { __line: line }) as CapturedRow;
-        });
+      const lines = text.slice(0, -1).split('\n');
+      if (lines.length > 1 && !this.severalRowsPerWrite) {
+        throw new Error(`a CVDIAG write holds ${lines.length} rows; the default sink writes one per write`);
+      }
+      return lines.map((body) => {
+        if (!body.startsWith(PREFIX)) throw new Error(`a CVDIAG write holds a line that is not a row: ${JSON.stringify(body.slice(0, 200))}`);
+        const parsed = JSON.parse(body.slice(PREFIX.length)) as CvdiagEnvelope;
+        return Object.assign(parsed, { __line: `${body}\n` }) as CapturedRow;
+      });
     });
   }
 
-  /** How many `process.stdout.write` calls carried rows. */
-  writeCount(): number {
-    return this.writes.length;
+  /** How many `process.stdout.write` calls carried rows, and the longest of them in bytes. */
+  writeStats(): { count: number; maxBytes: number } {
+    return { count: this.writes.length, maxBytes: Math.max(0, ...this.writes.map((text) => Buffer.byteLength(text))) };
   }
 
   /** All raw text written as CVDIAG rows (for "no secret anywhere" checks). */
