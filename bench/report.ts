@@ -57,7 +57,7 @@ function emitSection(emit: EmitResult[]): string {
     '`pino.destination({ sync: true })`), interleaved batch by batch in one process. Median and p99 are over batch means',
     `(${emit[0]?.rows ?? 0} rows per variant); "single p99" times rows one by one (timer cost subtracted) and so includes GC pauses.`,
     `\`cvdiag-coalesced\`: the same path with the sink holding rows as \`new StdoutSink({ coalesce: true })\` does, ${ROWS_PER_TURN} rows`,
-    '(one streamed request at debug tier) per write; its single-row p99 is one row per write, like `cvdiag`.',
+    '(one streamed request at debug tier) per turn, in writes of at most 4 KiB; its single-row p99 is one row per write, like `cvdiag`.',
     '',
     '| row | writer | median µs | p99 µs | single p99 µs | bytes/row | vs floor | vs pino |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
