@@ -32,7 +32,7 @@ export interface RowSpec {
   /**
    * `metadata` was built by CVDIAG for this row alone, as plain JSON with only
    * the boundary's keys and every string already scrubbed and bounded (error
-   * rows): it is used as it is, without the sanitizing copy.
+   * and terminal rows): it is used as it is, without the sanitizing copy.
    */
   metadataClean?: boolean;
 }
