@@ -1,11 +1,18 @@
-import { errorMetadata } from '../lib/http/error-metadata';
 import { describe, expect, it } from '@jest/globals';
 import { scrub } from 'nestjs-cvdiag';
+import { errorMetadata } from '../lib/http/error-metadata';
 import { redactUrlUserinfo } from '../lib/scrub/scrub';
-import { BEARER_PATTERN, KEY_VALUE_PATTERN, PROVIDER_KEY_PATTERN } from '../lib/scrub/secret-patterns';
+import {
+  BEARER_PATTERN,
+  KEY_VALUE_PATTERN,
+  NEEDED_FOR_BEARER,
+  NEEDED_FOR_KEY_VALUE,
+  NEEDED_FOR_PROVIDER_KEY,
+  PROVIDER_KEY_PATTERN,
+} from '../lib/scrub/secret-patterns';
 
-describe('scrub()', () => {
-  it.each([
+/** Inputs with one secret each, and a part of the secret that must not survive. */
+const SECRETS: Array<[string, string]> = [
     ['Authorization: Bearer abc.def-ghi_123==', 'abc.def'],
     ['bearer lowercase-token', 'lowercase-token'],
     ['BEARER SHOUTED', 'SHOUTED'],
@@ -22,10 +29,34 @@ describe('scrub()', () => {
     ['password: hunter2', 'hunter2'],
     ['client_secret=s3cr3t&x=1', 's3cr3t'],
     ['authorization: Basic dXNlcjpwYXNz', 'dXNlcjpwYXNz'],
-  ])('redacts %j', (input, secret) => {
+    ['hf_abcdefghijklmnopqrstuvwx in the url', 'hf_abcdefghij'],
+    ['google AIzaSyA1234567890abcdefghijklmnopqrstu', 'AIzaSyA1234567890'],
+    ['github_pat_11ABCDEFGHIJKLMNOPQRSTUV_xyz', 'github_pat_11ABCDEF'],
+    ['ASIAABCDEFGHIJKLMNOP session', 'ASIAABCDEFGHIJKLMNOP'],
+    ['stripe sk_live_abcdefgh123', 'sk_live_abcdefgh123'],
+    ['refresh_token=r3fr3sh', 'r3fr3sh'],
+];
+
+describe('scrub()', () => {
+  it.each(SECRETS)('redacts %j', (input, secret) => {
     const output = scrub(input);
     expect(output).not.toContain(secret);
     expect(output).toContain('[REDACTED]');
+  });
+
+  it.each(SECRETS)('skips no pass that %j needs: each quick check finds what its pattern finds', (input) => {
+    const families: Array<[RegExp, RegExp]> = [
+      [KEY_VALUE_PATTERN, NEEDED_FOR_KEY_VALUE],
+      [BEARER_PATTERN, NEEDED_FOR_BEARER],
+      [PROVIDER_KEY_PATTERN, NEEDED_FOR_PROVIDER_KEY],
+    ];
+    let found = 0;
+    for (const [pattern, needed] of families) {
+      if (!new RegExp(pattern.source, pattern.flags).test(input)) continue;
+      found++;
+      expect(needed.test(input)).toBe(true);
+    }
+    expect(found).toBeGreaterThan(0);
   });
 
   it.each([

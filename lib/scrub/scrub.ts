@@ -1,4 +1,11 @@
-import { BEARER_PATTERN, KEY_VALUE_PATTERN, PROVIDER_KEY_PATTERN } from './secret-patterns';
+import {
+  BEARER_PATTERN,
+  KEY_VALUE_PATTERN,
+  NEEDED_FOR_BEARER,
+  NEEDED_FOR_KEY_VALUE,
+  NEEDED_FOR_PROVIDER_KEY,
+  PROVIDER_KEY_PATTERN,
+} from './secret-patterns';
 
 export const REDACTED = '[REDACTED]';
 
@@ -57,9 +64,11 @@ const MIGHT_HOLD_SECRET = /[:=@]|bearer|[spr]k[-_]|gh[pousr]_|github_pat_|xox[ab
 function redactSecrets(text: string): string {
   if (!MIGHT_HOLD_SECRET.test(text)) return text;
   let out = redactUrlUserinfo(text);
-  out = out.replace(KEY_VALUE_PATTERN, (_match, key: string, separator: string) => key + separator + REDACTED);
-  out = out.replace(BEARER_PATTERN, `Bearer ${REDACTED}`);
-  return out.replace(PROVIDER_KEY_PATTERN, REDACTED);
+  // Most texts with a `:` (URLs, "Error: …") hold no key name, bearer or key prefix: skip those passes.
+  if (NEEDED_FOR_KEY_VALUE.test(out)) out = out.replace(KEY_VALUE_PATTERN, (_match, key: string, separator: string) => key + separator + REDACTED);
+  if (NEEDED_FOR_BEARER.test(out)) out = out.replace(BEARER_PATTERN, `Bearer ${REDACTED}`);
+  if (NEEDED_FOR_PROVIDER_KEY.test(out)) out = out.replace(PROVIDER_KEY_PATTERN, REDACTED);
+  return out;
 }
 
 /**
