@@ -104,7 +104,7 @@ function overheadSection(overhead: OverheadResult[], config: BenchResults['confi
     'what the module adds to it; steadier than req/s here, where autocannon shares the 2 cores (and can be the bottleneck',
     'for the fastest "no module" configs). Rows/req: CVDIAG rows written per request (shows what was on).',
     'Targets: disabled ≥ 99 %, default ≥ 97 %, debug ≥ 90 % of "no module". `default-coalesced` and `debug-coalesced` are the',
-    'same tiers with `new StdoutSink({ coalesce: true })` (the rows of one event-loop turn in one write). Two reference rows run without CVDIAG, to show',
+    'same tiers with `new StdoutSink({ coalesce: true })` (the rows of one event-loop turn together, in writes of at most 4 KiB). Two reference rows run without CVDIAG, to show',
     'what any library built the same way pays: `noop-interceptor`, one global interceptor that only calls `next.handle()`',
     "(Nest's interceptor pipeline), and `als-interceptor`, that interceptor running the handler in an AsyncLocalStorage store.",
     '',

@@ -16,7 +16,7 @@ export interface StdoutSinkOptions {
    * process that ends without running its `exit` handlers loses that turn's
    * rows (SIGKILL, a native crash, or SIGTERM/SIGINT/SIGHUP when nothing handles
    * them, e.g. no `app.enableShutdownHooks()`). Default `false`: every row is
-   * handed to stdout before `emit` returns.
+   * handed to stdout before the call that wrote it returns.
    */
   coalesce?: boolean;
 }
