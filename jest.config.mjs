@@ -13,8 +13,10 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.spec.json' }],
   },
-  // Tests import the library by its package name, as users do; here it is the source.
-  moduleNameMapper: { '^nestjs-cvdiag$': '<rootDir>/lib/index.ts' },
+  // Tests import the library by its package name, as users do; here it is the source
+  // (the packed package is tested by the consumer apps, see compat/consumers).
+  // The source's relative imports end in .js, as ESM requires; they resolve to .ts.
+  moduleNameMapper: { '^nestjs-cvdiag$': '<rootDir>/lib/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
   globals: { __NEST_VERSION__: nestVersion },
   testTimeout: 30000,
 };

@@ -108,9 +108,23 @@ function overheadSection(overhead: OverheadResult[], config: BenchResults['confi
     'what any library built the same way pays: `noop-interceptor`, one global interceptor that only calls `next.handle()`',
     "(Nest's interceptor pipeline), and `als-interceptor`, that interceptor running the handler in an AsyncLocalStorage store.",
     '',
-    '| adapter | endpoint | module | req/s | p99 ms | ratio [min–max] | CPU µs/req (added) | rows/req | target |',
-    '|---|---|---|---:|---:|---|---:|---:|---|',
   ];
+  const versions = [...new Set(overhead.map((r) => r.node))];
+  for (const node of versions) {
+    lines.push(
+      '',
+      `### Node ${node}`,
+      '',
+      '| adapter | endpoint | module | req/s | p99 ms | ratio [min–max] | CPU µs/req (added) | rows/req | target |',
+      '|---|---|---|---:|---:|---|---:|---:|---|',
+      ...overheadRows(overhead.filter((r) => r.node === node)),
+    );
+  }
+  return lines.join('\n');
+}
+
+function overheadRows(overhead: OverheadResult[]): string[] {
+  const lines: string[] = [];
   for (const r of overhead) {
     const base = overhead.find((o) => o.adapter === r.adapter && o.endpoint === r.endpoint && o.mode === 'none');
     const added = base && r.mode !== 'none' ? ` (+${(r.cpuPerRequestUs - base.cpuPerRequestUs).toFixed(0)})` : '';
@@ -122,7 +136,7 @@ function overheadSection(overhead: OverheadResult[], config: BenchResults['confi
         `${target}${r.errors ? ` (${r.errors} errors/non-2xx)` : ''} |`,
     );
   }
-  return lines.join('\n');
+  return lines;
 }
 
 function soakSection(soak: SoakResult): string {

@@ -29,7 +29,16 @@ export interface SliceSample {
   errors: number;
 }
 
+/** A Node.js the servers run on: the bench's own (Node 24) and Node 20 beside it. */
+export interface NodeRuntime {
+  /** `process.version` of that binary, e.g. v24.21.0. */
+  version: string;
+  execPath: string;
+}
+
 export interface OverheadResult {
+  /** The Node.js version the servers ran on. */
+  node: string;
   adapter: AdapterName;
   mode: ModuleMode;
   endpoint: Endpoint;
@@ -63,11 +72,11 @@ function load(url: string, connections: number, duration: number): Promise<autoc
 }
 
 /** The servers of one adapter, started together (startup is mostly waiting on module loading). */
-async function startAll(adapter: AdapterName): Promise<Running[]> {
+async function startAll(adapter: AdapterName, runtime: NodeRuntime): Promise<Running[]> {
   const started = await Promise.allSettled(
     MODES.map(async (mode) => {
       const logFile = outFile(`overhead-${adapter}-${mode}.log`);
-      return { mode, logFile, server: await spawnServer({ adapter, mode }, logFile), rowsSoFar: 0 };
+      return { mode, logFile, server: await spawnServer({ adapter, mode }, logFile, [], runtime.execPath), rowsSoFar: 0 };
     }),
   );
   const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -89,6 +98,7 @@ async function newRows(r: Running): Promise<number> {
 }
 
 async function measureEndpoint(
+  node: string,
   adapter: AdapterName,
   endpoint: Endpoint,
   running: Running[],
@@ -133,6 +143,7 @@ async function measureEndpoint(
     const ratios = own.map((s, i) => s.reqPerSec / base[i].reqPerSec);
     const rows = await newRows(r);
     const result: OverheadResult = {
+      node,
       adapter,
       mode: r.mode,
       endpoint,
@@ -147,7 +158,7 @@ async function measureEndpoint(
       errors: own.reduce((n, s) => n + s.errors, 0),
     };
     log(
-      `  ${adapter}/${endpoint}/${r.mode}: ${result.reqPerSec.toFixed(0)} req/s, p99 ${result.p99Ms} ms, ${result.cpuPerRequestUs.toFixed(0)} µs CPU/req, ` +
+      `  ${node} ${adapter}/${endpoint}/${r.mode}: ${result.reqPerSec.toFixed(0)} req/s, p99 ${result.p99Ms} ms, ${result.cpuPerRequestUs.toFixed(0)} µs CPU/req, ` +
         `ratio ${(result.ratio * 100).toFixed(1)} % [${(result.ratioMin * 100).toFixed(0)}–${(result.ratioMax * 100).toFixed(0)}], ${result.rowsPerRequest.toFixed(2)} rows/req`,
     );
     results.push(result);
@@ -155,15 +166,21 @@ async function measureEndpoint(
   return results;
 }
 
-export async function measureRequestOverhead(config: BenchConfig['overhead'], log: (line: string) => void): Promise<OverheadResult[]> {
+export async function measureRequestOverhead(
+  config: BenchConfig['overhead'],
+  runtimes: NodeRuntime[],
+  log: (line: string) => void,
+): Promise<OverheadResult[]> {
   const results: OverheadResult[] = [];
-  for (const adapter of ADAPTERS) {
-    const running = await startAll(adapter);
-    try {
-      for (const endpoint of ENDPOINTS) results.push(...(await measureEndpoint(adapter, endpoint, running, config, log)));
-    } finally {
-      await Promise.all(running.map((r) => r.server.stop()));
-      for (const r of running) rmSync(r.logFile, { force: true }); // debug logs reach hundreds of MB; only counts matter
+  for (const runtime of runtimes) {
+    for (const adapter of ADAPTERS) {
+      const running = await startAll(adapter, runtime);
+      try {
+        for (const endpoint of ENDPOINTS) results.push(...(await measureEndpoint(runtime.version, adapter, endpoint, running, config, log)));
+      } finally {
+        await Promise.all(running.map((r) => r.server.stop()));
+        for (const r of running) rmSync(r.logFile, { force: true }); // debug logs reach hundreds of MB; only counts matter
+      }
     }
   }
   return results;

@@ -4,6 +4,7 @@
  * writes bench/out/results-smoke.md instead). Exits non-zero only when the
  * harness itself fails; missed targets are reported, not fatal.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +14,22 @@ import type { EmitResult } from './emit-cost';
 import { machineInfo } from './machine';
 import { outFile, ROOT } from './paths';
 import { BenchResults, renderReport } from './report';
-import { measureRequestOverhead } from './request-overhead';
+import { measureRequestOverhead, NodeRuntime } from './request-overhead';
 import { runSoak } from './soak';
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
+
+/**
+ * The request-overhead servers run on this Node (24, see package.json) and on
+ * Node 20 beside it, fetched like CI fetches its runtimes (scripts/node-runtime.mjs).
+ */
+function overheadRuntimes(): NodeRuntime[] {
+  const bin = execFileSync(process.execPath, [join(ROOT, 'scripts', 'node-runtime.mjs'), '20'], { encoding: 'utf8' }).trim();
+  const node20 = join(bin, 'node');
+  const version = execFileSync(node20, ['--version'], { encoding: 'utf8' }).trim();
+  const own = { version: process.version, execPath: process.execPath };
+  return version === own.version ? [own] : [own, { version, execPath: node20 }];
+}
 
 /** `--report-only`: re-render results.md from the last full run's JSON (e.g. after editing analysis.md). */
 function reportOnly(): void {
@@ -40,7 +53,7 @@ async function main(): Promise<void> {
   for (const r of emit) log(`  ${r.row} ${r.writer}: median ${(r.medianNs / 1000).toFixed(2)} µs, p99 ${(r.p99Ns / 1000).toFixed(2)} µs`);
 
   phase('2/3 request overhead');
-  const overhead = await measureRequestOverhead(config.overhead, log);
+  const overhead = await measureRequestOverhead(config.overhead, overheadRuntimes(), log);
 
   phase('3/3 soak');
   const soak = await runSoak(config.soak, log);

@@ -19,6 +19,8 @@ module.exports = function compatConfig(folder, overrides = {}) {
       '^@nestjs/(common|core|testing|microservices|platform-express|platform-fastify)(/.*)?$': `${modules}/@nestjs/$1$2`,
       '^rxjs(/.*)?$': `${modules}/rxjs$1`,
       '^reflect-metadata$': `${modules}/reflect-metadata`,
+      // Relative imports of the library's source and build end in .js (ESM style).
+      '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     globals: { __NEST_VERSION__: nestVersion },
     testTimeout: 30000,

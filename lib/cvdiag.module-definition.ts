@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { CvdiagModuleOptions } from './options/cvdiag-options.interface';
+import { CvdiagModuleOptions } from './options/cvdiag-options.interface.js';
 
 export const {
   ConfigurableModuleClass: CvdiagConfigurableModule,

@@ -14,17 +14,17 @@ import {
   CVDIAG_MODULE_OPTIONS,
   CVDIAG_OPTIONS_TYPE,
   CvdiagConfigurableModule,
-} from './cvdiag.module-definition';
-import { CvdiagService } from './cvdiag.service';
-import { CvdiagExceptionFilter } from './http/cvdiag-exception.filter';
-import { CvdiagRouteGuard } from './http/cvdiag-route.guard';
-import { CvdiagInterceptor } from './http/cvdiag.interceptor';
-import { attachIngressListener } from './http/ingress-listener';
-import { isSkipDecoratorInUse } from './http/skip-cvdiag.decorator';
-import { CvdiagModuleOptions } from './options/cvdiag-options.interface';
-import { validateOptions } from './options/validate-options';
-import { CvdiagRuntime } from './runtime/cvdiag-runtime';
-import { registerRuntime, unregisterRuntime } from './runtime/runtime-registry';
+} from './cvdiag.module-definition.js';
+import { CvdiagService } from './cvdiag.service.js';
+import { CvdiagExceptionFilter } from './http/cvdiag-exception.filter.js';
+import { CvdiagRouteGuard } from './http/cvdiag-route.guard.js';
+import { CvdiagInterceptor } from './http/cvdiag.interceptor.js';
+import { attachIngressListener } from './http/ingress-listener.js';
+import { isSkipDecoratorInUse } from './http/skip-cvdiag.decorator.js';
+import { CvdiagModuleOptions } from './options/cvdiag-options.interface.js';
+import { validateOptions } from './options/validate-options.js';
+import { CvdiagRuntime } from './runtime/cvdiag-runtime.js';
+import { registerRuntime, unregisterRuntime } from './runtime/runtime-registry.js';
 
 const SHUTDOWN_FLUSH_MS = 2000;
 

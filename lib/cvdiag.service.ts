@@ -1,8 +1,7 @@
 import { ArgumentsHost, Injectable } from '@nestjs/common';
-import { cvdiagStorage } from './context/cvdiag-storage';
-import { requestStateFor } from './http/request-for-context';
-import { RequestState } from './http/request-state';
-import { CvdiagRuntime } from './runtime/cvdiag-runtime';
+import { cvdiagStorage } from './context/cvdiag-storage.js';
+import { requestStateFor } from './http/request-for-context.js';
+import { CvdiagRuntime } from './runtime/cvdiag-runtime.js';
 
 /** The correlation of the current request or decorated call. */
 export interface CvdiagCorrelation {
@@ -34,8 +33,7 @@ export class CvdiagService {
    * client. Undefined outside an instrumented request.
    */
   clientGoneSignal(): AbortSignal | undefined {
-    const context = cvdiagStorage.getStore()?.context;
-    return context instanceof RequestState ? context.clientGoneSignal : undefined;
+    return cvdiagStorage.getStore()?.context?.asRequest()?.clientGoneSignal;
   }
 
   /** Token usage of the innermost @LlmCall in progress; shown on its `llm.call.response` row. */
@@ -51,8 +49,8 @@ export class CvdiagService {
    */
   markStreamEvent(eventType = 'message', payloadSizeBytes = 0): void {
     this.guard('mark', () => {
-      const context = cvdiagStorage.getStore()?.context;
-      if (context instanceof RequestState) context.body.markEvent(String(eventType), Math.max(0, Math.trunc(Number(payloadSizeBytes)) || 0));
+      const request = cvdiagStorage.getStore()?.context?.asRequest();
+      if (request) request.body.markEvent(String(eventType), Math.max(0, Math.trunc(Number(payloadSizeBytes)) || 0));
     });
   }
 
@@ -63,8 +61,8 @@ export class CvdiagService {
    */
   reportError(error: unknown, host?: ArgumentsHost): void {
     this.guard('report', () => {
-      const context = host ? requestStateFor(this.runtime, host) : cvdiagStorage.getStore()?.context;
-      if (context instanceof RequestState) context.recordError(error, false);
+      const request = host ? requestStateFor(this.runtime, host) : cvdiagStorage.getStore()?.context?.asRequest();
+      request?.recordError(error, false);
     });
   }
 

@@ -1,19 +1,19 @@
-export { CvdiagModule } from './cvdiag.module';
-export { CVDIAG_MODULE_OPTIONS } from './cvdiag.module-definition';
-export { CvdiagService } from './cvdiag.service';
-export type { CvdiagCorrelation } from './cvdiag.service';
-export { AgentEntry } from './work/agent-entry.decorator';
-export type { AgentEntryOptions } from './work/agent-entry.decorator';
-export { LlmCall } from './work/llm-call.decorator';
-export type { LlmCallOptions } from './work/llm-call.decorator';
-export { SkipCvdiag } from './http/skip-cvdiag.decorator';
-export { scrub } from './scrub/scrub';
-export { StdoutSink } from './sinks/stdout.sink';
-export type { StdoutSinkOptions } from './sinks/stdout.sink';
-export type { CvdiagSink } from './sinks/cvdiag-sink.interface';
-export type { CvdiagModuleOptions } from './options/cvdiag-options.interface';
-export { CvdiagOptionsError } from './options/validate-options';
-export { BACKEND_BOUNDARIES } from './envelope/boundaries';
+export { CvdiagModule } from './cvdiag.module.js';
+export { CVDIAG_MODULE_OPTIONS } from './cvdiag.module-definition.js';
+export { CvdiagService } from './cvdiag.service.js';
+export type { CvdiagCorrelation } from './cvdiag.service.js';
+export { AgentEntry } from './work/agent-entry.decorator.js';
+export type { AgentEntryOptions } from './work/agent-entry.decorator.js';
+export { LlmCall } from './work/llm-call.decorator.js';
+export type { LlmCallOptions } from './work/llm-call.decorator.js';
+export { SkipCvdiag } from './http/skip-cvdiag.decorator.js';
+export { scrub } from './scrub/scrub.js';
+export { StdoutSink } from './sinks/stdout.sink.js';
+export type { StdoutSinkOptions } from './sinks/stdout.sink.js';
+export type { CvdiagSink } from './sinks/cvdiag-sink.interface.js';
+export type { CvdiagModuleOptions } from './options/cvdiag-options.interface.js';
+export { CvdiagOptionsError } from './options/validate-options.js';
+export { BACKEND_BOUNDARIES } from './envelope/boundaries.js';
 export type {
   CvdiagBoundary,
   CvdiagEdgeHeaderName,
@@ -21,4 +21,4 @@ export type {
   CvdiagEnvelope,
   CvdiagOutcome,
   CvdiagTier,
-} from './envelope/envelope.types';
+} from './envelope/envelope.types.js';

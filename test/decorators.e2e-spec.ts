@@ -7,7 +7,7 @@ import { AgentEntry, CvdiagModule, CvdiagService, LlmCall } from 'nestjs-cvdiag'
 import { boundariesOf, StdoutCapture } from './support/cvdiag-capture';
 import { expectValidRows } from './support/envelope-contract';
 import { DEBUG_ENV, useEnv } from './support/env';
-import { repoRoot } from './support/repo-root';
+import { builtCommonJsEntry, repoRoot } from './support/repo-root';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -197,7 +197,7 @@ describe('@AgentEntry and @LlmCall keep the shape of what a method returns', () 
 
   it('a rejection the app leaves unhandled still ends the process as unhandled', () => {
     const root = repoRoot();
-    const child = spawnSync(process.execPath, [join(root, 'test/fixtures/unhandled-rejection.cjs'), join(root, 'dist/index.js')], {
+    const child = spawnSync(process.execPath, [join(root, 'test/fixtures/unhandled-rejection.cjs'), builtCommonJsEntry()], {
       cwd: root,
       encoding: 'utf8',
       env: { ...process.env, NODE_OPTIONS: '' },

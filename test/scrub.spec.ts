@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { scrub } from 'nestjs-cvdiag';
 import { errorMetadata } from '../lib/http/error-metadata';
 import { redactUrlUserinfo } from '../lib/scrub/scrub';
+import { repoRoot } from './support/repo-root';
+import { join } from 'node:path';
 import {
   BEARER_PATTERN,
   KEY_VALUE_PATTERN,
@@ -137,7 +139,70 @@ describe('scrub()', () => {
   });
 });
 
-describe('stack frame files in error metadata', () => {
+describe('stack briefs in error metadata', () => {
+  const cwd = process.cwd();
+  const briefOf = (...frames: string[]) => {
+    const error = new Error('boom');
+    error.stack = `Error: boom${frames.map((frame) => `\n    at ${frame}`).join('')}`;
+    return errorMetadata(error) as { stack_brief: Array<{ file: string; line: number | null }>; truncated: boolean };
+  };
+
+  it('makes ESM file URLs relative to the working directory, like CommonJS paths', () => {
+    const { stack_brief } = briefOf(
+      `AppController.answer (file://${cwd}/dist/app.controller.js:12:5)`,
+      `file://${cwd}/dist/my%20dir/main.js:3:1`,
+      `handler (${cwd}/dist/app.service.js:7:9)`,
+    );
+    expect(stack_brief).toEqual([
+      { file: 'dist/app.controller.js', line: 12 },
+      { file: 'dist/my dir/main.js', line: 3 },
+      { file: 'dist/app.service.js', line: 7 },
+    ]);
+  });
+
+  it("leaves out CVDIAG's own frames and Node's internals when the app has frames of its own", () => {
+    const own = join(repoRoot(), 'lib/work/instrument-method.ts');
+    const { stack_brief } = briefOf(
+      `AgentService.run (${cwd}/src/agent.service.ts:20:11)`,
+      `instrumented (${own}:39:30)`,
+      `AsyncLocalStorage.run (node:internal/async_local_storage/async_context_frame:63:14)`,
+      `new Promise (<anonymous>)`,
+      `RouterExecutionContext.handler (${cwd}/node_modules/@nestjs/core/router/router-execution-context.js:46:28)`,
+      `process.processTicksAndRejections (node:internal/process/task_queues:105:5)`,
+      `AgentController.answer (file://${cwd}/src/agent.controller.ts:9:3)`,
+    );
+    expect(stack_brief).toEqual([
+      { file: 'src/agent.service.ts', line: 20 },
+      { file: 'node_modules/@nestjs/core/router/router-execution-context.js', line: 46 },
+      { file: 'src/agent.controller.ts', line: 9 },
+    ]);
+  });
+
+  it('keeps every frame, up to 8, when none is the app\'s', () => {
+    const { stack_brief } = briefOf(
+      `Router.handle (${cwd}/node_modules/express/lib/router.js:1:2)`,
+      `process.processTicksAndRejections (node:internal/process/task_queues:105:5)`,
+    );
+    expect(stack_brief.map((frame) => frame.file)).toEqual(['node_modules/express/lib/router.js', 'node:internal/process/task_queues']);
+  });
+
+  it('holds 8 app frames at most and says when it cut', () => {
+    const frames = Array.from({ length: 12 }, (_, i) => `f${i} (${cwd}/src/f${i}.js:${i + 1}:1)`);
+    const { stack_brief, truncated } = briefOf(...frames);
+    expect(stack_brief).toHaveLength(8);
+    expect(stack_brief[7]).toEqual({ file: 'src/f7.js', line: 8 });
+    expect(truncated).toBe(true);
+  });
+
+  it('points at the app for a real error thrown in a promise callback: no frame of node:internal', async () => {
+    const thrown = await Promise.resolve().then(() => {
+      throw new Error('from the app');
+    }).catch((error: unknown) => error);
+    const { stack_brief } = errorMetadata(thrown) as { stack_brief: Array<{ file: string }> };
+    expect(stack_brief[0].file).toMatch(/(^|\/)test\/scrub\.spec\.ts$/);
+    expect(stack_brief.filter((frame) => frame.file.startsWith('node:') || frame.file.startsWith('lib/'))).toEqual([]);
+  });
+
   it('are scrubbed before they are cut to their last 200 characters, so a token at the cut cannot leave its tail', () => {
     const file = `/srv/${'a'.repeat(300)}/ghp_${'T'.repeat(36)}/${'b'.repeat(180)}.js`;
     const error = new Error('boom');

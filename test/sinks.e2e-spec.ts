@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { repoRoot } from './support/repo-root';
+import { builtCommonJsEntry, repoRoot } from './support/repo-root';
 import { CvdiagEnvelope, CvdiagSink, StdoutSink } from 'nestjs-cvdiag';
 import { agentAppModule } from './fixtures/agent-app';
 import { CaptureLogger } from './support/capture-logger';
@@ -62,7 +62,7 @@ type CoalescingScenario = 'exit' | 'throw' | 'idle' | 'timer' | 'burst';
 /** Starts test/fixtures/coalescing-stdout.cjs; its rows' boundaries, as they arrive, and its end. */
 function runCoalescingChild(how: CoalescingScenario) {
   const root = repoRoot();
-  const child = spawn(process.execPath, [join(root, 'test/fixtures/coalescing-stdout.cjs'), join(root, 'dist/index.js'), how], {
+  const child = spawn(process.execPath, [join(root, 'test/fixtures/coalescing-stdout.cjs'), builtCommonJsEntry(), how], {
     cwd: root,
     env: { ...process.env, NODE_OPTIONS: '', CVDIAG_BACKEND_EMITTER: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -168,7 +168,7 @@ describe.each(ADAPTERS)('sinks on %s', (adapter) => {
 
   it('a stdout whose reader went away (EPIPE) does not end the process', async () => {
     const root = repoRoot();
-    const child = spawn(process.execPath, [join(root, 'test/fixtures/stdout-reader-gone.cjs'), join(root, 'dist/index.js')], {
+    const child = spawn(process.execPath, [join(root, 'test/fixtures/stdout-reader-gone.cjs'), builtCommonJsEntry()], {
       cwd: root,
       env: { ...process.env, NODE_OPTIONS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -18,9 +18,10 @@ export interface RunningServer {
  * Forks a server child whose stdout goes to `logFile` (a file the child writes
  * synchronously, as in production with stdout redirected) and waits for its port.
  */
-export function spawnServer(spec: ServerSpec, logFile: string, execArgv: string[] = []): Promise<RunningServer> {
+export function spawnServer(spec: ServerSpec, logFile: string, execArgv: string[] = [], execPath = process.execPath): Promise<RunningServer> {
   const stdoutFd = openSync(logFile, 'w');
   const child = fork(join(BUILD_DIR, 'servers', 'server-main.js'), [JSON.stringify(spec)], {
+    execPath,
     execArgv: ['--no-warnings=ExperimentalWarning', ...execArgv],
     stdio: ['ignore', stdoutFd, 'inherit', 'ipc'],
     env: benchEnv(),

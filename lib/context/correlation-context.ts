@@ -1,8 +1,9 @@
-import type { CvdiagRuntime } from '../runtime/cvdiag-runtime';
-import type { RowIdentity, RowSpec } from '../emitter/cvdiag-emitter';
-import type { CvdiagTier } from '../envelope/envelope.types';
-import { tierAllows } from '../envelope/boundaries';
-import { monoMs } from '../envelope/ids';
+import type { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
+import type { RowIdentity, RowSpec } from '../emitter/cvdiag-emitter.js';
+import type { CvdiagTier } from '../envelope/envelope.types.js';
+import { tierAllows } from '../envelope/boundaries.js';
+import { monoMs } from '../envelope/ids.js';
+import type { RequestState } from '../http/request-state.js';
 
 /** A unit of decorated work (agent run, LLM call) that the request's end must know about. */
 export interface OpenWork {
@@ -44,6 +45,15 @@ export class CorrelationContext implements RowIdentity {
     this.traceId = identity.traceId;
     this.slug = identity.slug;
     this.demo = identity.demo;
+  }
+
+  /**
+   * The HTTP request this context is, or null for decorated work outside any
+   * request. A method rather than `instanceof`, which fails when the ESM and the
+   * CommonJS build are both loaded (see process-globals.ts).
+   */
+  asRequest(): RequestState | null {
+    return null;
   }
 
   /** Writes the row if this context's tier includes its boundary; returns its span id, or null. */

@@ -1,5 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { CorrelationContext } from './correlation-context';
+import { processGlobals } from '../process-globals.js';
+import type { CorrelationContext } from './correlation-context.js';
 
 /** The innermost open LLM call of a scope, for usage reported through CvdiagService. */
 export interface LlmUsageTarget {
@@ -15,10 +15,11 @@ export interface CvdiagStore {
 }
 
 /**
- * One AsyncLocalStorage for the library. Entered with `run()` only (never
- * `enterWith`), per request by the interceptor and per decorated call, so a
- * store cannot outlive its scope or leak into another request.
+ * One AsyncLocalStorage for the library (one per process, shared by its ESM and
+ * CommonJS builds). Entered with `run()` only (never `enterWith`), per request
+ * by the interceptor and per decorated call, so a store cannot outlive its
+ * scope or leak into another request.
  */
-export const cvdiagStorage = new AsyncLocalStorage<CvdiagStore>();
+export const cvdiagStorage = processGlobals.storage;
 
 export const SUPPRESSED_STORE: CvdiagStore = Object.freeze({ context: null, parentSpanId: null, llmCall: null });

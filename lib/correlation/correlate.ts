@@ -1,5 +1,5 @@
-import { scrub, sliceCodePoints } from '../scrub/scrub';
-import { UUIDV7_PATTERN, uuidv7 } from '../envelope/ids';
+import { scrub, sliceCodePoints } from '../scrub/scrub.js';
+import { UUIDV7_PATTERN, uuidv7 } from '../envelope/ids.js';
 
 export const SLUG_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
 export const UNKNOWN_SLUG = 'unknown';

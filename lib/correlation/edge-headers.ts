@@ -1,4 +1,4 @@
-import { CvdiagEdgeHeaderName, CvdiagEdgeHeaders } from '../envelope/envelope.types';
+import { CvdiagEdgeHeaderName, CvdiagEdgeHeaders } from '../envelope/envelope.types.js';
 
 /**
  * The allow-list of SPEC section 6. Client-identifying headers (cf-connecting-ip,

@@ -1,17 +1,17 @@
-import { ROW_BYTE_CAP } from '../envelope/boundaries';
+import { ROW_BYTE_CAP } from '../envelope/boundaries.js';
 import {
   CvdiagBoundary,
   CvdiagEdgeHeaders,
   CvdiagEnvelope,
   CvdiagOutcome,
   CvdiagTier,
-} from '../envelope/envelope.types';
-import { monoMs, monoNs, newSpanId } from '../envelope/ids';
-import { sanitizeMetadata } from '../envelope/sanitize-metadata';
-import { serializeWithinCap, toLine } from '../envelope/serialize';
-import { NULL_EDGE_HEADERS } from '../correlation/edge-headers';
-import { CvdiagSink } from '../sinks/cvdiag-sink.interface';
-import { FaultLog } from './fault-log';
+} from '../envelope/envelope.types.js';
+import { monoMs, monoNs, newSpanId } from '../envelope/ids.js';
+import { sanitizeMetadata } from '../envelope/sanitize-metadata.js';
+import { serializeWithinCap, toLine } from '../envelope/serialize.js';
+import { NULL_EDGE_HEADERS } from '../correlation/edge-headers.js';
+import { CvdiagSink } from '../sinks/cvdiag-sink.interface.js';
+import { FaultLog } from './fault-log.js';
 
 /** The correlation fields every row of one request (or one detached call) shares. */
 export interface RowIdentity {

@@ -1,4 +1,4 @@
-import { CvdiagBoundary, CvdiagTier } from './envelope.types';
+import { CvdiagBoundary, CvdiagTier } from './envelope.types.js';
 
 export const TIER_RANK: Readonly<Record<CvdiagTier, number>> = { default: 0, verbose: 1, debug: 2 };
 

@@ -1,6 +1,6 @@
-import { scrub } from '../scrub/scrub';
-import { BOUNDARY_RULES } from './boundaries';
-import { CvdiagBoundary } from './envelope.types';
+import { scrub } from '../scrub/scrub.js';
+import { BOUNDARY_RULES } from './boundaries.js';
+import { CvdiagBoundary } from './envelope.types.js';
 
 const MAX_DEPTH = 4;
 const MAX_ENTRIES = 64;

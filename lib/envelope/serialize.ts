@@ -1,6 +1,6 @@
-import { sliceCodePoints } from '../scrub/scrub';
-import { EDGE_HEADER_NAMES, NULL_EDGE_HEADERS } from '../correlation/edge-headers';
-import { CvdiagEdgeHeaders, CvdiagEnvelope } from './envelope.types';
+import { sliceCodePoints } from '../scrub/scrub.js';
+import { EDGE_HEADER_NAMES, NULL_EDGE_HEADERS } from '../correlation/edge-headers.js';
+import { CvdiagEdgeHeaders, CvdiagEnvelope } from './envelope.types.js';
 
 const LINE_SEPARATORS = /[\u2028\u2029]/g;
 

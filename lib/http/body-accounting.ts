@@ -1,7 +1,7 @@
-import { tierAllows } from '../envelope/boundaries';
-import { elapsedMs, monoMs } from '../envelope/ids';
-import type { RequestState } from './request-state';
-import { classifySseWrite } from './sse-chunk';
+import { tierAllows } from '../envelope/boundaries.js';
+import { elapsedMs, monoMs } from '../envelope/ids.js';
+import type { RequestState } from './request-state.js';
+import { classifySseWrite } from './sse-chunk.js';
 
 /**
  * How one response's body went out (SPEC section 7): bytes written, whether it

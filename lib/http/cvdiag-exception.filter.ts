@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Injectable } from '@nestjs/common';
 import { ApplicationConfig, BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
-import { CvdiagRuntime } from '../runtime/cvdiag-runtime';
-import { requestStateFor } from './request-for-context';
+import { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
+import { requestStateFor } from './request-for-context.js';
 
 /** Nest's own metadata key for `@Catch(...)` types (stable since Nest 6). */
 const FILTER_CATCH_EXCEPTIONS = '__filterCatchExceptions__';

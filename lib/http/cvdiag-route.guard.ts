@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { CvdiagRuntime } from '../runtime/cvdiag-runtime';
-import { isSkippedRoute } from './route-metadata';
-import { requestStateFor } from './request-for-context';
+import { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
+import { isSkippedRoute } from './route-metadata.js';
+import { requestStateFor } from './request-for-context.js';
 
 /**
  * Always allows. Registered as a global guard so the route is known before the

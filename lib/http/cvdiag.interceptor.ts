@@ -1,12 +1,12 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { cvdiagStorage, CvdiagStore, SUPPRESSED_STORE } from '../context/cvdiag-storage';
-import { CvdiagRuntime } from '../runtime/cvdiag-runtime';
-import { watchHandlerResult } from './handler-result';
-import { requestStateFor } from './request-for-context';
-import { ignoreReason, rawRequestOf } from './request-registry';
-import type { RequestState } from './request-state';
-import { isSkippedRoute, isSseRoute } from './route-metadata';
+import { cvdiagStorage, CvdiagStore, SUPPRESSED_STORE } from '../context/cvdiag-storage.js';
+import { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
+import { watchHandlerResult } from './handler-result.js';
+import { requestStateFor } from './request-for-context.js';
+import { ignoreReason, rawRequestOf } from './request-registry.js';
+import type { RequestState } from './request-state.js';
+import { isSkippedRoute, isSseRoute } from './route-metadata.js';
 
 /**
  * Runs the handler and its stream inside the request's CVDIAG context, and

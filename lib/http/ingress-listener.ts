@@ -1,8 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { CvdiagRuntime } from '../runtime/cvdiag-runtime';
-import { beginRequest } from './request-ingress';
+import { NODE_OBJECT_KEYS } from '../process-globals.js';
+import type { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
+import { beginRequest } from './request-ingress.js';
 
-const ATTACHED = Symbol('cvdiag.ingressListener');
+const ATTACHED = NODE_OBJECT_KEYS.ingressListener;
 
 type TaggedServer = Server & { [ATTACHED]?: (req: IncomingMessage, res: ServerResponse) => void };
 

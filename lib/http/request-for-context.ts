@@ -1,9 +1,9 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CvdiagRuntime } from '../runtime/cvdiag-runtime';
-import { beginRequest } from './request-ingress';
-import { rawRequestOf, rawResponseOf } from './request-registry';
-import type { RequestState } from './request-state';
+import type { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
+import { beginRequest } from './request-ingress.js';
+import { rawRequestOf, rawResponseOf } from './request-registry.js';
+import type { RequestState } from './request-state.js';
 
 /**
  * The request state for an HTTP enhancer's host, started here if no earlier

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { correlate } from '../correlation/correlate';
-import { pickEdgeHeaders } from '../correlation/edge-headers';
-import { tierAllows } from '../envelope/boundaries';
-import { uuidv7 } from '../envelope/ids';
-import { scrub } from '../scrub/scrub';
-import type { CvdiagRuntime } from '../runtime/cvdiag-runtime';
-import { isSkipDecoratorInUse } from './skip-cvdiag.decorator';
-import { attachState, ignoreReason, markIgnored, stateOf } from './request-registry';
-import { RequestState } from './request-state';
-import { observeResponse } from './response-observer';
+import { correlate } from '../correlation/correlate.js';
+import { pickEdgeHeaders } from '../correlation/edge-headers.js';
+import { tierAllows } from '../envelope/boundaries.js';
+import { uuidv7 } from '../envelope/ids.js';
+import { scrub } from '../scrub/scrub.js';
+import type { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
+import { isSkipDecoratorInUse } from './skip-cvdiag.decorator.js';
+import { attachState, ignoreReason, markIgnored, stateOf } from './request-registry.js';
+import { RequestState } from './request-state.js';
+import { observeResponse } from './response-observer.js';
 
 /**
  * Starts CVDIAG for one request, once, at the first layer that sees it: the

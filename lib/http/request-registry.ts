@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import type { RequestState } from './request-state';
+import { NODE_OBJECT_KEYS } from '../process-globals.js';
+import type { RequestState } from './request-state.js';
 
-const STATE = Symbol('cvdiag.requestState');
+const STATE = NODE_OBJECT_KEYS.requestState;
 
 type Tagged = IncomingMessage & { [STATE]?: RequestState };
 
@@ -28,7 +29,7 @@ export function stateOf(raw: IncomingMessage | undefined): RequestState | undefi
 /** Why CVDIAG left a request alone: the emitter was off, or its path is excluded. */
 export type IgnoreReason = 'disabled' | 'excluded';
 
-const IGNORED = Symbol('cvdiag.ignored');
+const IGNORED = NODE_OBJECT_KEYS.ignored;
 
 /** Marks a request CVDIAG decided not to instrument, so later layers do not start it. */
 export function markIgnored(raw: IncomingMessage, reason: IgnoreReason): void {

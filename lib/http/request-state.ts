@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CorrelationContext, ContextIdentity } from '../context/correlation-context';
-import { pickEdgeHeaders } from '../correlation/edge-headers';
-import type { RowSpec } from '../emitter/cvdiag-emitter';
-import type { CvdiagEdgeHeaders } from '../envelope/envelope.types';
-import { elapsedMs } from '../envelope/ids';
-import type { CvdiagRuntime } from '../runtime/cvdiag-runtime';
-import { BodyAccounting } from './body-accounting';
-import { errorMetadata } from './error-metadata';
-import { pickHeadHeaders } from './response-headers';
+import { CorrelationContext, ContextIdentity } from '../context/correlation-context.js';
+import { pickEdgeHeaders } from '../correlation/edge-headers.js';
+import type { RowSpec } from '../emitter/cvdiag-emitter.js';
+import type { CvdiagEdgeHeaders } from '../envelope/envelope.types.js';
+import { elapsedMs } from '../envelope/ids.js';
+import type { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
+import { BodyAccounting } from './body-accounting.js';
+import { errorMetadata } from './error-metadata.js';
+import { pickHeadHeaders } from './response-headers.js';
 
 type TerminationKind = 'rst' | 'timeout' | 'chunk_error';
 
@@ -44,6 +44,10 @@ export class RequestState extends CorrelationContext {
     readonly rawResponse: ServerResponse,
   ) {
     super(runtime, identity);
+  }
+
+  override asRequest(): RequestState {
+    return this;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { EDGE_HEADER_NAMES } from '../correlation/edge-headers';
+import { EDGE_HEADER_NAMES } from '../correlation/edge-headers.js';
 
 /** The response headers CVDIAG reads: the nine edge headers and content-length. */
 const RECORDED_HEADERS = new Set<string>([...EDGE_HEADER_NAMES, 'content-length']);

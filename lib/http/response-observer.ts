@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { RequestState } from './request-state';
+import { NODE_OBJECT_KEYS } from '../process-globals.js';
+import type { RequestState } from './request-state.js';
 
 type BodyMethod = (...args: unknown[]) => unknown;
 
@@ -14,7 +15,7 @@ interface Observation {
   done: boolean;
 }
 
-const OBSERVATION = Symbol('cvdiag.observation');
+const OBSERVATION = NODE_OBJECT_KEYS.observation;
 type ObservedResponse = ServerResponse & { [OBSERVATION]: Observation };
 
 /**
@@ -103,7 +104,7 @@ function observeChunk(state: RequestState, chunk: unknown, encoding: unknown, vi
   }
 }
 
-const SOCKET_REQUESTS = Symbol('cvdiag.socketRequests');
+const SOCKET_REQUESTS = NODE_OBJECT_KEYS.socketRequests;
 type WatchedSocket = Socket & { [SOCKET_REQUESTS]?: Set<RequestState> };
 
 /**

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { SKIP_CVDIAG_METADATA } from './skip-cvdiag.decorator';
+import { SKIP_CVDIAG_METADATA } from './skip-cvdiag.decorator.js';
 
 /** Nest's own key for @Sse() routes (stable since Nest 7). */
 const SSE_METADATA = '__sse__';

@@ -1,8 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
+import { processGlobals } from '../process-globals.js';
 
 export const SKIP_CVDIAG_METADATA = 'cvdiag:skip';
-
-let skipDecoratorsApplied = 0;
 
 /**
  * No CVDIAG rows for this route, or for every route of this controller.
@@ -11,7 +10,7 @@ let skipDecoratorsApplied = 0;
  * matched the route.
  */
 export function SkipCvdiag(): ClassDecorator & MethodDecorator {
-  skipDecoratorsApplied++;
+  processGlobals.skipDecoratorsApplied++;
   return SetMetadata(SKIP_CVDIAG_METADATA, true);
 }
 
@@ -20,5 +19,5 @@ export function SkipCvdiag(): ClassDecorator & MethodDecorator {
  * route is known; apps that never use @SkipCvdiag write it immediately.
  */
 export function isSkipDecoratorInUse(): boolean {
-  return skipDecoratorsApplied > 0;
+  return processGlobals.skipDecoratorsApplied > 0;
 }

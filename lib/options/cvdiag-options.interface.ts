@@ -1,5 +1,5 @@
-import { CvdiagTier } from '../envelope/envelope.types';
-import { CvdiagSink } from '../sinks/cvdiag-sink.interface';
+import { CvdiagTier } from '../envelope/envelope.types.js';
+import { CvdiagSink } from '../sinks/cvdiag-sink.interface.js';
 
 export interface CvdiagModuleOptions {
   /**

@@ -1,4 +1,4 @@
-import { CvdiagTier } from '../envelope/envelope.types';
+import { CvdiagTier } from '../envelope/envelope.types.js';
 
 const TRUTHY = new Set(['1', 'true', 'yes', 'on']);
 const DEBUG_DEPLOYMENTS = new Set(['development', 'dev', 'test', 'staging', 'local', 'ci', 'preview']);

@@ -1,7 +1,7 @@
-import { TIERS } from '../envelope/boundaries';
-import { SLUG_PATTERN } from '../correlation/correlate';
-import { StdoutSink } from '../sinks/stdout.sink';
-import { CvdiagModuleOptions, ResolvedCvdiagOptions } from './cvdiag-options.interface';
+import { TIERS } from '../envelope/boundaries.js';
+import { SLUG_PATTERN } from '../correlation/correlate.js';
+import { StdoutSink } from '../sinks/stdout.sink.js';
+import { CvdiagModuleOptions, ResolvedCvdiagOptions } from './cvdiag-options.interface.js';
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
 /** setInterval's own upper bound. */

@@ -1,12 +1,12 @@
-import { CorrelationContext } from '../context/correlation-context';
-import { detachedCorrelation } from '../correlation/correlate';
-import { CvdiagEmitter, RowIdentity } from '../emitter/cvdiag-emitter';
-import { FaultLog } from '../emitter/fault-log';
-import { uuidv7 } from '../envelope/ids';
-import { CvdiagTier } from '../envelope/envelope.types';
-import { ResolvedCvdiagOptions } from '../options/cvdiag-options.interface';
-import { isEmitterEnabled, resolveTier } from '../options/resolve-settings';
-import { compileExcludes, PathMatcher } from './path-matcher';
+import { CorrelationContext } from '../context/correlation-context.js';
+import { detachedCorrelation } from '../correlation/correlate.js';
+import { CvdiagEmitter, RowIdentity } from '../emitter/cvdiag-emitter.js';
+import { FaultLog } from '../emitter/fault-log.js';
+import { uuidv7 } from '../envelope/ids.js';
+import { CvdiagTier } from '../envelope/envelope.types.js';
+import { ResolvedCvdiagOptions } from '../options/cvdiag-options.interface.js';
+import { isEmitterEnabled, resolveTier } from '../options/resolve-settings.js';
+import { compileExcludes, PathMatcher } from './path-matcher.js';
 
 /**
  * Everything one CvdiagModule registration decided at startup: its options, its

@@ -5,7 +5,7 @@ import {
   NEEDED_FOR_KEY_VALUE,
   NEEDED_FOR_PROVIDER_KEY,
   PROVIDER_KEY_PATTERN,
-} from './secret-patterns';
+} from './secret-patterns.js';
 
 export const REDACTED = '[REDACTED]';
 

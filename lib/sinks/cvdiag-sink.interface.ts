@@ -1,4 +1,4 @@
-import { CvdiagEnvelope } from '../envelope/envelope.types';
+import { CvdiagEnvelope } from '../envelope/envelope.types.js';
 
 /**
  * Where rows go. A sink must not block and must bound its own memory: when it

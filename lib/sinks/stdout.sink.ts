@@ -1,5 +1,5 @@
-import { CvdiagSink } from './cvdiag-sink.interface';
-import { coalesceUntilTurnEnds, RowBatch } from './row-batch';
+import { CvdiagSink } from './cvdiag-sink.interface.js';
+import { coalesceUntilTurnEnds, RowBatch } from './row-batch.js';
 
 /** Above this many bytes waiting (in stdout's queue, and held by `coalesce`), rows are dropped and counted. */
 const MAX_PENDING_BYTES = 1024 * 1024;

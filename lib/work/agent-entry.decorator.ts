@@ -1,5 +1,5 @@
-import { AgentWork, AgentEntryOptions } from './agent-work';
-import { instrumentMethod } from './instrument-method';
+import { AgentWork, AgentEntryOptions } from './agent-work.js';
+import { instrumentMethod } from './instrument-method.js';
 
 export type { AgentEntryOptions };
 

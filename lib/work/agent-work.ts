@@ -1,5 +1,5 @@
-import type { CorrelationContext } from '../context/correlation-context';
-import { isTimeoutError, WorkEnd, WorkTracker } from './work-tracker';
+import type { CorrelationContext } from '../context/correlation-context.js';
+import { isTimeoutError, WorkEnd, WorkTracker } from './work-tracker.js';
 
 export interface AgentEntryOptions {
   /** Defaults to `ClassName.methodName`. */

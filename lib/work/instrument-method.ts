@@ -1,8 +1,8 @@
-import type { CorrelationContext } from '../context/correlation-context';
-import { cvdiagStorage, CvdiagStore } from '../context/cvdiag-storage';
-import { currentRuntime } from '../runtime/runtime-registry';
-import { observeResult } from './observe-result';
-import type { WorkTracker } from './work-tracker';
+import type { CorrelationContext } from '../context/correlation-context.js';
+import { cvdiagStorage, CvdiagStore } from '../context/cvdiag-storage.js';
+import { currentRuntime } from '../runtime/runtime-registry.js';
+import { observeResult } from './observe-result.js';
+import type { WorkTracker } from './work-tracker.js';
 
 /** Starts the tracker for one call; `store` is the caller's scope. */
 export type StartWork = (context: CorrelationContext, store: CvdiagStore, args: unknown[], self: unknown) => WorkTracker;

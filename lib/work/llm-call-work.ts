@@ -1,9 +1,9 @@
-import type { CorrelationContext } from '../context/correlation-context';
-import type { LlmUsageTarget } from '../context/cvdiag-storage';
-import { tierAllows } from '../envelope/boundaries';
-import { elapsedMs } from '../envelope/ids';
-import { exceptionType } from '../http/error-metadata';
-import { WorkEnd, WorkTracker } from './work-tracker';
+import type { CorrelationContext } from '../context/correlation-context.js';
+import type { LlmUsageTarget } from '../context/cvdiag-storage.js';
+import { tierAllows } from '../envelope/boundaries.js';
+import { elapsedMs } from '../envelope/ids.js';
+import { exceptionType } from '../http/error-metadata.js';
+import { WorkEnd, WorkTracker } from './work-tracker.js';
 
 export interface LlmCallOptions {
   provider?: string;

@@ -1,6 +1,6 @@
-import { instrumentMethod } from './instrument-method';
-import { LlmCallOptions, LlmCallWork } from './llm-call-work';
-import { estimatePromptTokens } from './prompt-estimate';
+import { instrumentMethod } from './instrument-method.js';
+import { LlmCallOptions, LlmCallWork } from './llm-call-work.js';
+import { estimatePromptTokens } from './prompt-estimate.js';
 
 export type { LlmCallOptions };
 

@@ -1,5 +1,5 @@
-import { cvdiagStorage, CvdiagStore } from '../context/cvdiag-storage';
-import type { WorkTracker } from './work-tracker';
+import { cvdiagStorage, CvdiagStore } from '../context/cvdiag-storage.js';
+import type { WorkTracker } from './work-tracker.js';
 
 type Step = IteratorResult<unknown>;
 interface IteratorMethods {

@@ -1,7 +1,7 @@
 import { isObservable, Observable, Subject } from 'rxjs';
-import { cvdiagStorage, CvdiagStore } from '../context/cvdiag-storage';
-import { observeAsyncIterable } from './observe-async-iterable';
-import type { WorkTracker } from './work-tracker';
+import { cvdiagStorage, CvdiagStore } from '../context/cvdiag-storage.js';
+import { observeAsyncIterable } from './observe-async-iterable.js';
+import type { WorkTracker } from './work-tracker.js';
 
 /**
  * Ends `work` when the decorated method's result settles, keeping the result's

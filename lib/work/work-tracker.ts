@@ -1,5 +1,5 @@
-import type { CorrelationContext, OpenWork } from '../context/correlation-context';
-import { elapsedMs, monoMs } from '../envelope/ids';
+import type { CorrelationContext, OpenWork } from '../context/correlation-context.js';
+import { elapsedMs, monoMs } from '../envelope/ids.js';
 
 /** How a unit of decorated work ended. */
 export type WorkEnd =

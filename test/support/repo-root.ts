@@ -12,3 +12,8 @@ export function repoRoot(): string {
     dir = parent;
   }
 }
+
+/** The CommonJS build of the package (`npm run build`), for fixtures run in a child process. */
+export function builtCommonJsEntry(): string {
+  return join(repoRoot(), 'dist/cjs/index.js');
+}

@@ -1,0 +1,52 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { CvdiagStore } from './context/cvdiag-storage.js';
+import type { CvdiagRuntime } from './runtime/cvdiag-runtime.js';
+
+/**
+ * Everything CVDIAG keeps once per process, named in one place.
+ *
+ * The package ships an ESM and a CommonJS build, and one process can load both
+ * (an ESM app whose CommonJS dependency `require`s nestjs-cvdiag). Each build
+ * then has its own copy of every module, so state that must be one per process
+ * does not live in module variables: it lives on `globalThis` under a
+ * registered symbol, and the properties CVDIAG puts on Node objects use
+ * registered symbols too. Whichever build runs first creates it; the other
+ * finds it. The `v1` in the keys is the shape of what is stored: a release
+ * that changes it changes the key, so two versions never share a
+ * misunderstood object.
+ *
+ * Module-level caches elsewhere (id pool, timestamp string, stack file names,
+ * route facts) hold no decisions, only derived values, and may be one per build.
+ */
+export interface ProcessGlobals {
+  /** The AsyncLocalStorage of requests and decorated calls (see context/cvdiag-storage.ts). */
+  readonly storage: AsyncLocalStorage<CvdiagStore>;
+  /** Runtimes of the applications running now, oldest first (see runtime/runtime-registry.ts). */
+  readonly runtimes: CvdiagRuntime[];
+  /** How many times @SkipCvdiag was applied (see http/skip-cvdiag.decorator.ts). */
+  skipDecoratorsApplied: number;
+}
+
+const GLOBALS_KEY = Symbol.for('nestjs-cvdiag.process-globals.v1');
+
+type Holder = typeof globalThis & { [GLOBALS_KEY]?: ProcessGlobals };
+
+export const processGlobals: ProcessGlobals = ((globalThis as Holder)[GLOBALS_KEY] ??= {
+  storage: new AsyncLocalStorage<CvdiagStore>(),
+  runtimes: [],
+  skipDecoratorsApplied: 0,
+});
+
+/** Keys of the properties CVDIAG puts on Node's request, response, socket and server objects. */
+export const NODE_OBJECT_KEYS = Object.freeze({
+  /** IncomingMessage → its RequestState. */
+  requestState: Symbol.for('nestjs-cvdiag.request-state.v1'),
+  /** IncomingMessage → why it is not instrumented. */
+  ignored: Symbol.for('nestjs-cvdiag.ignored.v1'),
+  /** ServerResponse → what observes its writes. */
+  observation: Symbol.for('nestjs-cvdiag.observation.v1'),
+  /** Socket → the requests it carries, for its timeout. */
+  socketRequests: Symbol.for('nestjs-cvdiag.socket-requests.v1'),
+  /** http.Server → the ingress listener. */
+  ingressListener: Symbol.for('nestjs-cvdiag.ingress-listener.v1'),
+});
