@@ -16,7 +16,12 @@ export default {
   // Tests import the library by its package name, as users do; here it is the source
   // (the packed package is tested by the consumer apps, see compat/consumers).
   // The source's relative imports end in .js, as ESM requires; they resolve to .ts.
-  moduleNameMapper: { '^nestjs-cvdiag$': '<rootDir>/lib/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^nestjs-cvdiag$': '<rootDir>/lib/index.ts',
+    '^nestjs-cvdiag/(testing|analysis)$': '<rootDir>/lib/$1/index.ts',
+    '^nestjs-cvdiag/testing/(jest|vitest)$': '<rootDir>/lib/testing/$1.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   globals: { __NEST_VERSION__: nestVersion },
   testTimeout: 30000,
 };

@@ -19,6 +19,11 @@ export type {
   CvdiagEdgeHeaderName,
   CvdiagEdgeHeaders,
   CvdiagEnvelope,
+  CvdiagMetadataByBoundary,
   CvdiagOutcome,
+  CvdiagRow,
+  CvdiagStackFrame,
+  CvdiagTerminalBoundary,
+  CvdiagTerminationKind,
   CvdiagTier,
 } from './envelope/envelope.types.js';

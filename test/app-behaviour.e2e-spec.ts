@@ -20,7 +20,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { AgentEntry, CvdiagModule, CvdiagModuleOptions } from 'nestjs-cvdiag';
 import { agentAppModule } from './fixtures/agent-app';
 import { StdoutCapture } from './support/cvdiag-capture';
-import { expectValidRows } from './support/envelope-contract';
+import { assertValidRows } from 'nestjs-cvdiag/testing';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { HttpResult, send } from './support/http-client';
 import { ADAPTERS, AdapterName, RunningApp, startApp, waitFor } from './support/nest-app';
@@ -177,7 +177,7 @@ describe.each(ADAPTERS)('the app behaves the same with CVDIAG on %s', (adapter: 
       }
       await waitFor(() => capture.rows().filter((row) => row.boundary === 'backend.response.complete').length === 4, 'terminals');
       const rows = capture.rows();
-      expectValidRows(rows);
+      assertValidRows(rows);
       expect(rows.filter((row) => row.boundary === 'backend.error.caught').map((row) => row.metadata.exception_type)).toEqual([
         'TeapotException',
         'Error',
@@ -208,7 +208,7 @@ describe.each(ADAPTERS)('the app behaves the same with CVDIAG on %s', (adapter: 
       expect(statuses).toEqual([418, 500, 409, 403, 403, 200, 200]);
       await waitFor(() => capture.rows().filter((row) => row.boundary === 'backend.response.complete').length === cases.length, 'terminals');
       const rows = capture.rows();
-      expectValidRows(rows);
+      assertValidRows(rows);
       const agents = rows.filter((row) => row.boundary === 'backend.agent.enter').map((row) => row.metadata.agent_name);
       expect(agents).toEqual(['above', 'below']);
       // One error row per exception, including the one a controller filter answered.
@@ -243,7 +243,7 @@ describe.each(ADAPTERS)('the app behaves the same with CVDIAG on %s', (adapter: 
         expect(fingerprint(actual)).toEqual(fingerprint(expected[index]));
       }
       if (state.startsWith('off')) expect(capture.rows()).toEqual([]);
-      else expectValidRows(capture.rows());
+      else assertValidRows(capture.rows());
       if (options.enabled === false) {
         // Switched off by the option: no global filter added, no enhancer registered.
         const filters = withCvdiag.app.get(ApplicationConfig).getGlobalFilters();

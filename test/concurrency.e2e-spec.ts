@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { uuidv7 } from 'uuidv7';
 import { agentAppModule } from './fixtures/agent-app';
 
-import { expectValidRows } from './support/envelope-contract';
+import { assertValidRows } from 'nestjs-cvdiag/testing';
 import { useApps, useCapture } from './support/harness';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { send } from './support/http-client';
@@ -35,7 +35,7 @@ describe.each(ADAPTERS)('50 concurrent streamed requests on %s', (adapter) => {
       'all terminals',
     );
 
-    const traces = expectValidRows(capture.rows());
+    const traces = assertValidRows(capture.rows());
     expect(traces.size).toBe(REQUESTS);
     const seenTestIds = new Set<string>();
     for (const trace of traces.values()) {

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { Observable } from 'rxjs';
 import { AgentEntry, CvdiagModule, CvdiagService, LlmCall } from 'nestjs-cvdiag';
 import { boundariesOf, StdoutCapture } from './support/cvdiag-capture';
-import { expectValidRows } from './support/envelope-contract';
+import { assertValidRows } from 'nestjs-cvdiag/testing';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { builtCommonJsEntry, repoRoot } from './support/repo-root';
 import { spawnSync } from 'node:child_process';
@@ -172,7 +172,7 @@ describe('@AgentEntry and @LlmCall keep the shape of what a method returns', () 
 
   const rowsValid = () => {
     const rows = capture.rows();
-    expectValidRows(rows, { detachedTraces: [...new Set(rows.map((row) => row.trace_id))] });
+    assertValidRows(rows, { detachedTraces: [...new Set(rows.map((row) => row.trace_id))] });
     return rows;
   };
 

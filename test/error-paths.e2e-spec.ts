@@ -25,7 +25,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Observable } from 'rxjs';
 import { CvdiagModule, CvdiagService } from 'nestjs-cvdiag';
 import { StdoutCapture } from './support/cvdiag-capture';
-import { expectValidRows } from './support/envelope-contract';
+import { assertValidRows } from 'nestjs-cvdiag/testing';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { HttpResult, send } from './support/http-client';
 import { ADAPTERS, startApp, waitFor } from './support/nest-app';
@@ -169,7 +169,7 @@ describe.each(ADAPTERS)('error paths on %s', (adapter) => {
         expect(fingerprint(actual)).toEqual(fingerprint(expected[index]));
       }
       await waitFor(() => capture.rows().filter((row) => row.boundary === 'backend.response.complete').length === CASES.length, 'terminals');
-      const traces = expectValidRows(capture.rows());
+      const traces = assertValidRows(capture.rows());
       for (const [index, trace] of [...traces.values()].entries()) {
         expect(trace[0].metadata.path).toBe(CASES[index].path);
         const errors = trace.filter((row) => row.boundary === 'backend.error.caught');

@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { agentAppModule } from './fixtures/agent-app';
 
 import { useApps, useCapture } from './support/harness';
-import { expectValidRows, UUIDV7 } from './support/envelope-contract';
+import { assertValidRows, lineOf, UUIDV7_PATTERN } from 'nestjs-cvdiag/testing';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { send, sendRaw } from './support/http-client';
 import { ADAPTERS, waitFor } from './support/nest-app';
@@ -53,9 +53,9 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
       expect((await send(running.url, { path: '/json', headers: { 'x-test-id': value } })).status).toBe(200);
     }
     await waitFor(() => terminals() === values.length, 'terminals');
-    const traces = expectValidRows(capture.rows(), { tier: 'default' });
+    const traces = assertValidRows(capture.rows(), { tier: 'default' });
     const testIds = [...traces.values()].map((trace) => trace[0].test_id);
-    expect(testIds.every((id) => UUIDV7.test(id))).toBe(true);
+    expect(testIds.every((id) => UUIDV7_PATTERN.test(id))).toBe(true);
     // A valid id in any case, with spaces around it, is adopted trimmed and lowercased.
     expect(testIds).toContain('0190a9c0-1a2b-7c3d-8e4f-5a6b7c8d9e0f');
     expect(new Set(testIds).size).toBe(values.length);
@@ -68,11 +68,11 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
     await send(running.url, { path: '/json', headers: { 'x-test-id': '!!!' } });
     await waitFor(() => terminals() === 3, 'terminals');
     const rows = capture.rows();
-    expectValidRows(rows, { adoptedTestIds: true });
+    assertValidRows(rows, { adoptedTestIds: true });
     const ids = rows.filter((row) => row.boundary === 'backend.response.complete').map((row) => row.test_id);
     expect(ids[0]).toBe('d4-slug-run7');
     expect(ids[1]).toBe('probe1');
-    expect(UUIDV7.test(ids[2])).toBe(true);
+    expect(UUIDV7_PATTERN.test(ids[2])).toBe(true);
   });
 
   it('writes one valid line per row for odd bytes in headers and paths, huge edge headers and secrets in paths', async () => {
@@ -96,7 +96,7 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
     expect(answer).toMatch(/^HTTP\/1\.1 404/);
     await waitFor(() => terminals() === 1, 'terminal');
     const rows = capture.rows();
-    expectValidRows(rows);
+    assertValidRows(rows);
     const ingress = rows.find((row) => row.boundary === 'backend.request.ingress')!;
     expect(ingress.metadata.path).not.toContain('sk-path-secret-123');
     expect(ingress.metadata.path).not.toContain('?');
@@ -114,14 +114,14 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
     }
     await waitFor(() => terminals() === 4, 'terminals');
     const rows = capture.rows();
-    expectValidRows(rows);
+    assertValidRows(rows);
     const errors = rows.filter((row) => row.boundary === 'backend.error.caught');
     expect(errors.map((row) => row.metadata.exception_type)).toEqual(['Error', 'Error', 'Error', 'string']);
     // JSON escaping keeps every separator inside the one line.
-    expect(errors[2].__line).not.toMatch(/[\u2028\u2029\r]/);
+    expect(lineOf(errors[2])).not.toMatch(/[\u2028\u2029\r]/);
     expect(errors[2].metadata.message_scrubbed).toBe('line\u2028separator\u2029paragraph\nnewline\r\u0000nul');
     expect(errors[0].metadata.truncated).toBe(true);
-    expect(Buffer.byteLength(errors[0].__line)).toBeLessThan(16384);
+    expect(Buffer.byteLength(lineOf(errors[0]) ?? "")).toBeLessThan(16384);
     for (const secret of SECRETS) expect(capture.text()).not.toContain(secret);
     // The app is still serving.
     expect((await send(running.url, { path: '/json' })).status).toBe(200);
@@ -145,7 +145,7 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
     const answer = await sendRaw(running.url, pipelined);
     expect(answer.match(/HTTP\/1\.1 200/g)).toHaveLength(12);
     await waitFor(() => terminals() === 12, 'terminals');
-    expectValidRows(capture.rows(), { tier: 'default' });
+    assertValidRows(capture.rows(), { tier: 'default' });
     expect(mostTimeoutListeners).toBeLessThanOrEqual(2); // Node's own, and CVDIAG's one
   });
 });

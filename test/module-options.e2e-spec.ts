@@ -6,7 +6,7 @@ import { CvdiagModule, CvdiagModuleOptions, CvdiagOptionsError } from 'nestjs-cv
 import { ChatController, FakeLlmClient, ShowcaseAgent } from './fixtures/agent-app';
 
 import { useApps, useCapture } from './support/harness';
-import { expectValidRows } from './support/envelope-contract';
+import { assertValidRows } from 'nestjs-cvdiag/testing';
 import { useEnv } from './support/env';
 import { send } from './support/http-client';
 import { ADAPTERS, waitFor } from './support/nest-app';
@@ -63,7 +63,7 @@ describe.each(ADAPTERS)('module registration on %s', (adapter) => {
     await send(running.url, { path: '/json' });
     await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
     const rows = capture.rows();
-    expectValidRows(rows, { tier: 'verbose' });
+    assertValidRows(rows, { tier: 'verbose' });
     expect(rows.map((row) => row.boundary)).toEqual(['backend.request.ingress', 'backend.response.complete']);
     expect(rows.every((row) => row.slug === 'from-config')).toBe(true);
   });
@@ -92,7 +92,7 @@ describe.each(ADAPTERS)('module registration on %s', (adapter) => {
     await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
     await new Promise((resolve) => setTimeout(resolve, 20));
     const rows = capture.rows();
-    expectValidRows(rows, { tier: 'verbose' });
+    assertValidRows(rows, { tier: 'verbose' });
     expect(rows.map((row) => row.boundary)).toEqual([
       'backend.request.ingress',
       'backend.error.caught',

@@ -22,7 +22,7 @@ import { concat, interval, map, Observable, of, take, throwError } from 'rxjs';
 import { CvdiagModule, CvdiagModuleOptions, CvdiagService, SkipCvdiag } from 'nestjs-cvdiag';
 import { ChatController, FakeLlmClient, rawStream, ShowcaseAgent } from './fixtures/agent-app';
 import { boundariesOf, CapturedRow, StdoutCapture } from './support/cvdiag-capture';
-import { expectValidRows } from './support/envelope-contract';
+import { assertValidRows } from 'nestjs-cvdiag/testing';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { send } from './support/http-client';
 import { nestAtLeast } from './support/nest-version';
@@ -182,7 +182,7 @@ describe.each(ADAPTERS)('request lifecycle on %s', (adapter) => {
     const response = await send(running.url, { method, path });
     await waitFor(() => terminalRows().length === before + 1, `terminal of ${path}`);
     const rows = capture.rows();
-    expectValidRows(rows);
+    assertValidRows(rows);
     const traceId = terminalRows()[before].trace_id;
     return { status: response.status, body: response.body.toString(), rows: rows.filter((row) => row.trace_id === traceId) };
   }
@@ -215,7 +215,7 @@ describe.each(ADAPTERS)('request lifecycle on %s', (adapter) => {
     await send(running.url, { path: '/life/edge-json', headers: { 'CF-Ray': '8a1b2c3d4e5f-AMS', via: '1.1 client-side' } });
     await waitFor(() => terminalRows().length === before + 1, 'terminal');
     let rows = capture.rows();
-    expectValidRows(rows);
+    assertValidRows(rows);
     const ingress = rows.find((row) => row.boundary === 'backend.request.ingress')!;
     expect(ingress.edge_headers['cf-ray']).toBe('8a1b2c3d4e5f-AMS');
     expect(ingress.edge_headers.via).toBe('1.1 client-side');
@@ -227,7 +227,7 @@ describe.each(ADAPTERS)('request lifecycle on %s', (adapter) => {
     expect(response.headers.server).toBe('cvdiag-test');
     await waitFor(() => terminalRows().length === 1, 'terminal');
     rows = capture.rows();
-    expectValidRows(rows);
+    assertValidRows(rows);
     for (const boundary of ['backend.sse.first_byte', 'backend.response.complete']) {
       expect(rows.find((row) => row.boundary === boundary)!.edge_headers.server).toBe('cvdiag-test');
     }
@@ -306,7 +306,7 @@ describe.each(ADAPTERS)('request lifecycle on %s', (adapter) => {
     await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.agent.exit'), 'agent.exit');
     const rows = capture.rows();
     const traceIds = [...new Set(rows.map((row) => row.trace_id))];
-    expectValidRows(rows, { detachedTraces: traceIds });
+    assertValidRows(rows, { detachedTraces: traceIds });
     expect(traceIds).toHaveLength(1);
     expect(boundariesOf(rows)).toEqual(
       expect.arrayContaining(['backend.agent.enter', 'backend.llm.call.start', 'backend.llm.call.response', 'backend.agent.exit']),

@@ -9,7 +9,7 @@ import { BACKEND_BOUNDARIES, scrub } from 'nestjs-cvdiag';
 import { agentAppModule, LLM_HEARTBEAT_MS, SECRET_MESSAGE } from './fixtures/agent-app';
 import { boundariesOf } from './support/cvdiag-capture';
 import { useApps, useCapture } from './support/harness';
-import { expectValidRows, UUIDV7 } from './support/envelope-contract';
+import { assertValidRows, UUIDV7_PATTERN } from 'nestjs-cvdiag/testing';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { readThenDisconnect, send } from './support/http-client';
 import { ADAPTERS, waitFor } from './support/nest-app';
@@ -39,13 +39,13 @@ describe.each(ADAPTERS)('seed scenarios on %s', (adapter) => {
       await waitFor(() => capture.rows().filter((row) => row.boundary === 'backend.response.complete').length >= 2, 'terminals');
 
       const rows = capture.rows();
-      expectValidRows(rows);
+      assertValidRows(rows);
       expect(new Set(boundariesOf(rows))).toEqual(new Set(BACKEND_BOUNDARIES));
       expect(BACKEND_BOUNDARIES).toHaveLength(11);
 
       expect(rows.every((row) => row.slug === 'ms-agent-python')).toBe(true);
       expect(rows.some((row) => row.test_id === VALID_TEST_ID)).toBe(true);
-      expect(rows.every((row) => UUIDV7.test(row.test_id))).toBe(true);
+      expect(rows.every((row) => UUIDV7_PATTERN.test(row.test_id))).toBe(true);
       const ingress = rows.find((row) => row.boundary === 'backend.request.ingress' && row.test_id === VALID_TEST_ID)!;
       expect(Object.keys(ingress.edge_headers)).toEqual([
         'cf-ray', 'cf-mitigated', 'cf-cache-status', 'x-railway-edge', 'x-railway-request-id', 'x-hikari-trace',
@@ -60,7 +60,7 @@ describe.each(ADAPTERS)('seed scenarios on %s', (adapter) => {
       await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
 
       const rows = capture.rows();
-      expectValidRows(rows);
+      assertValidRows(rows);
       const errors = rows.filter((row) => row.boundary === 'backend.error.caught');
       expect(errors).toHaveLength(1);
       expect(errors[0].metadata.exception_type).toBe('RuntimeError');
@@ -80,7 +80,7 @@ describe.each(ADAPTERS)('seed scenarios on %s', (adapter) => {
       await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
 
       const rows = capture.rows();
-      expectValidRows(rows);
+      assertValidRows(rows);
       const heartbeats = rows.filter((row) => row.boundary === 'backend.llm.call.heartbeat');
       expect(heartbeats.length).toBeGreaterThanOrEqual(1);
       for (const heartbeat of heartbeats) {
@@ -98,7 +98,7 @@ describe.each(ADAPTERS)('seed scenarios on %s', (adapter) => {
       await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.sse.aborted'), 'sse.aborted');
 
       const rows = capture.rows();
-      expectValidRows(rows);
+      assertValidRows(rows);
       const aborted = rows.filter((row) => row.boundary === 'backend.sse.aborted');
       expect(aborted).toHaveLength(1);
       expect(aborted[0].metadata.termination_kind).toBe('rst');

@@ -8,7 +8,7 @@ import { agentAppModule } from './fixtures/agent-app';
 import { CaptureLogger } from './support/capture-logger';
 
 import { useApps, useCapture } from './support/harness';
-import { expectValidRows } from './support/envelope-contract';
+import { assertValidRows } from 'nestjs-cvdiag/testing';
 import { useEnv } from './support/env';
 import { send } from './support/http-client';
 import { ADAPTERS, waitFor } from './support/nest-app';
@@ -127,7 +127,7 @@ describe.each(ADAPTERS)('sinks on %s', (adapter) => {
     await waitFor(() => capture.rows().filter((row) => row.boundary === 'backend.response.complete').length === 3, 'terminals');
 
     const stdoutRows = capture.rows();
-    expectValidRows(stdoutRows, { tier: 'verbose' });
+    assertValidRows(stdoutRows, { tier: 'verbose' });
     expect(stdoutRows).toHaveLength(6);
     const boundaries = recovering.received.map((row) => row.boundary);
     expect(boundaries[0]).toBe('cvdiag.queue_dropped');
@@ -143,7 +143,7 @@ describe.each(ADAPTERS)('sinks on %s', (adapter) => {
     const running = await apps.start(agentAppModule({ enabled: true, sinks: [new ThrowingSink(), new StdoutSink()] }), adapter, undefined, logger);
     for (let i = 0; i < 5; i++) expect((await send(running.url, { path: '/json' })).status).toBe(200);
     await waitFor(() => capture.rows().length === 5, 'rows on stdout');
-    expectValidRows(capture.rows(), { tier: 'default' });
+    assertValidRows(capture.rows(), { tier: 'default' });
     const sinkWarnings = logger.warnings.filter((message) => message.includes('sink threw'));
     expect(sinkWarnings).toHaveLength(1);
     expect(logger.warnings.join('\n')).not.toContain('should-not-be-logged');
@@ -156,7 +156,7 @@ describe.each(ADAPTERS)('sinks on %s', (adapter) => {
     expect(response.status).toBe(200);
     await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
     const rows = capture.rows();
-    expectValidRows(rows, { tier: 'debug' });
+    assertValidRows(rows, { tier: 'debug' });
     const events = rows.filter((row) => row.boundary === 'backend.sse.event').map((row) => row.metadata.sequence_num);
     expect(events.length).toBeGreaterThan(1);
     expect(events).toEqual([...events.keys()]);

@@ -9,7 +9,7 @@ import { SseLimitsController } from './fixtures/sse-limits';
 import { ObservableLlm, WaitingAgent } from './fixtures/stream-shapes';
 import { expectAbandonedCall } from './support/abandoned-call';
 import { StdoutCapture } from './support/cvdiag-capture';
-import { expectValidRows } from './support/envelope-contract';
+import { assertValidRows } from 'nestjs-cvdiag/testing';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { connectWithoutReading, disconnectWhen } from './support/http-client';
 import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
@@ -41,7 +41,7 @@ describe.each(ADAPTERS)('SSE limits on %s', (adapter) => {
     try {
       await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.sse.aborted' || row.boundary === 'backend.response.complete'), 'the terminal', 15_000);
       const rows = capture.rows();
-      expectValidRows(rows);
+      assertValidRows(rows);
       const terminal = rows.find((row) => row.boundary === 'backend.sse.aborted')!;
       expect(terminal.metadata.termination_kind).toBe('rst');
       expect(terminal.metadata.bytes_before_abort).toBeGreaterThan(0);

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { CvdiagModule } from 'nestjs-cvdiag';
 import { ObservableLlm, StreamShapesController, WaitingAgent } from './fixtures/stream-shapes';
 import { boundariesOf, CapturedRow, StdoutCapture } from './support/cvdiag-capture';
-import { expectValidRows } from './support/envelope-contract';
+import { assertValidRows } from 'nestjs-cvdiag/testing';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { disconnectWhen, readThenDisconnect, send } from './support/http-client';
 import { expectAbandonedCall } from './support/abandoned-call';
@@ -41,7 +41,7 @@ describe.each(ADAPTERS)('stream shapes on %s', (adapter) => {
   async function requestRows(extraWaitFor?: (rows: CapturedRow[]) => boolean): Promise<{ rows: CapturedRow[]; terminal: CapturedRow }> {
     await waitFor(() => capture.rows().some(isTerminal) && (extraWaitFor?.(capture.rows()) ?? true), 'the terminal row');
     const rows = capture.rows();
-    expectValidRows(rows);
+    assertValidRows(rows);
     expect(new Set(rows.map((row) => row.trace_id)).size).toBe(1);
     return { rows, terminal: rows.find(isTerminal)! };
   }

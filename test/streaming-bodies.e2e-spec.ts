@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { CvdiagModule } from 'nestjs-cvdiag';
 import { abortableSleep } from './fixtures/stream-shapes';
 import { CapturedRow, StdoutCapture } from './support/cvdiag-capture';
-import { expectValidRows } from './support/envelope-contract';
+import { assertValidRows } from 'nestjs-cvdiag/testing';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { readThenDisconnect, send } from './support/http-client';
 import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
@@ -114,7 +114,7 @@ describe.each(ADAPTERS)('streamed handler bodies (Nest 12.4+) on %s', (adapter) 
   async function terminalRow(): Promise<{ rows: CapturedRow[]; terminal: CapturedRow }> {
     await waitFor(() => capture.rows().some(isTerminal), 'the terminal row');
     const rows = capture.rows();
-    expectValidRows(rows);
+    assertValidRows(rows);
     return { rows, terminal: rows.find(isTerminal)! };
   }
   const errorRows = (rows: CapturedRow[]) => rows.filter((row) => row.boundary === 'backend.error.caught');

@@ -3,7 +3,7 @@ import { agentAppModule } from './fixtures/agent-app';
 import { CaptureLogger } from './support/capture-logger';
 import { boundariesOf, StdoutCapture } from './support/cvdiag-capture';
 import { useApps, useCapture } from './support/harness';
-import { expectValidRows } from './support/envelope-contract';
+import { assertValidRows } from 'nestjs-cvdiag/testing';
 import { useEnv } from './support/env';
 import { readThenDisconnect, send } from './support/http-client';
 import { ADAPTERS, waitFor } from './support/nest-app';
@@ -49,7 +49,7 @@ describe.each(ADAPTERS)('tiers on %s', (adapter) => {
       const running = await apps.start(agentAppModule({ enabled: true, tier }), adapter);
       await driveAllShapes(running.url, capture);
       const rows = capture.rows();
-      expectValidRows(rows, { tier });
+      assertValidRows(rows, { tier });
       expect(new Set(boundariesOf(rows))).toEqual(new Set(expected));
       // The stream wrote 3 events; the count is kept even where event rows are not written.
       const streamComplete = rows.find(
@@ -65,7 +65,7 @@ describe.each(ADAPTERS)('tiers on %s', (adapter) => {
       const running = await apps.start(agentAppModule(), adapter);
       await driveAllShapes(running.url, capture);
       const rows = capture.rows();
-      expectValidRows(rows, { tier: 'verbose' });
+      assertValidRows(rows, { tier: 'verbose' });
       expect(new Set(boundariesOf(rows))).toEqual(new Set(VERBOSE_SET));
     });
   });
@@ -78,7 +78,7 @@ describe.each(ADAPTERS)('tiers on %s', (adapter) => {
       await driveAllShapes(running.url, capture);
       await send(running.url, { path: '/json' });
       const rows = capture.rows();
-      expectValidRows(rows, { tier: 'verbose' });
+      assertValidRows(rows, { tier: 'verbose' });
       expect(new Set(boundariesOf(rows))).toEqual(new Set(VERBOSE_SET));
       const refusals = logger.warnings.filter((message) => message.includes('debug tier refused'));
       expect(refusals).toHaveLength(1);
@@ -94,7 +94,7 @@ describe.each(ADAPTERS)('tiers on %s', (adapter) => {
       await send(running.url, { method: 'POST', path: '/chat/stream', headers: { 'x-aimock-context': 'not-listed' } });
       await waitFor(() => capture.rows().filter((row) => row.boundary === 'backend.response.complete').length === 2, 'terminals');
       const rows = capture.rows();
-      expectValidRows(rows);
+      assertValidRows(rows);
       const events = rows.filter((row) => row.boundary === 'backend.sse.event');
       expect(events.length).toBeGreaterThan(0);
       expect(events.every((row) => row.slug === 'allowed-app')).toBe(true);

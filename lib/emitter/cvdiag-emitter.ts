@@ -49,6 +49,8 @@ class SinkChannel {
  */
 export class CvdiagEmitter {
   private readonly channels: SinkChannel[];
+  /** A test capture's sink (nestjs-cvdiag/testing), and whether the app's own sinks still get rows. */
+  private capture: { channel: SinkChannel; passThrough: boolean } | null = null;
 
   constructor(
     sinks: readonly CvdiagSink[],
@@ -70,10 +72,20 @@ export class CvdiagEmitter {
       return null;
     }
     let written = false;
+    const capture = this.capture;
+    if (capture) {
+      written = this.deliver(capture.channel, line, envelope);
+      if (!capture.passThrough) return written ? envelope.span_id : null;
+    }
     for (const channel of this.channels) {
       if (this.deliver(channel, line, envelope)) written = true;
     }
     return written ? envelope.span_id : null;
+  }
+
+  /** Sends every row to `sink` too (or instead, without `passThrough`) until called with null. */
+  setCaptureSink(sink: CvdiagSink | null, passThrough = true): void {
+    this.capture = sink ? { channel: new SinkChannel(sink), passThrough } : null;
   }
 
   async flush(timeoutMs: number): Promise<void> {

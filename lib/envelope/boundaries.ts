@@ -1,4 +1,4 @@
-import { CvdiagBoundary, CvdiagTier } from './envelope.types.js';
+import { CvdiagBoundary, CvdiagTerminalBoundary, CvdiagTier } from './envelope.types.js';
 
 export const TIER_RANK: Readonly<Record<CvdiagTier, number>> = { default: 0, verbose: 1, debug: 2 };
 
@@ -44,6 +44,16 @@ export const BOUNDARY_RULES: Readonly<Record<CvdiagBoundary, BoundaryRule>> = {
 export const BACKEND_BOUNDARIES = Object.keys(BOUNDARY_RULES).filter((name) =>
   name.startsWith('backend.'),
 ) as CvdiagBoundary[];
+
+/** The rows that end a request: exactly one of them per request. */
+export const TERMINAL_BOUNDARIES: readonly CvdiagTerminalBoundary[] = ['backend.response.complete', 'backend.sse.aborted'];
+
+export function isTerminalBoundary(boundary: CvdiagBoundary): boundary is CvdiagTerminalBoundary {
+  return boundary === 'backend.response.complete' || boundary === 'backend.sse.aborted';
+}
+
+/** Rows of work that may still be running when its request ends, so they may follow the terminal. */
+export const LATE_BOUNDARIES: ReadonlySet<CvdiagBoundary> = new Set(['backend.agent.exit', 'backend.llm.call.response']);
 
 export function tierAllows(requestTier: CvdiagTier, boundary: CvdiagBoundary): boolean {
   return TIER_RANK[requestTier] >= TIER_RANK[BOUNDARY_RULES[boundary].tier];

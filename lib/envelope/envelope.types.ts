@@ -50,3 +50,56 @@ export interface CvdiagEnvelope {
   _metadata_dropped: boolean;
   _truncated: boolean;
 }
+
+/** How a stream ended without finishing (`backend.sse.aborted`). */
+export type CvdiagTerminationKind = 'rst' | 'timeout' | 'chunk_error';
+
+/** One `{file, line}` frame of `backend.error.caught`'s `stack_brief`. */
+export interface CvdiagStackFrame {
+  file: string;
+  line: number | null;
+}
+
+/** The metadata of each boundary: these keys, and no others (docs/contract.md, section 3). */
+export interface CvdiagMetadataByBoundary {
+  'backend.request.ingress': { method: string; path: string; content_length: number | null };
+  'backend.agent.enter': { agent_name: string; model_id: string | null };
+  'backend.llm.call.start': { provider: string | null; model: string | null; prompt_token_count_estimate: number };
+  'backend.llm.call.heartbeat': { elapsed_ms_since_start: number };
+  'backend.llm.call.response': {
+    provider: string | null;
+    model: string | null;
+    response_token_count: number | null;
+    latency_ms: number;
+    error_class: string | null;
+  };
+  'backend.sse.first_byte': { delta_ms_from_ingress: number };
+  'backend.sse.event': { event_type: string; payload_size_bytes: number; sequence_num: number };
+  'backend.sse.aborted': { termination_kind: CvdiagTerminationKind; bytes_before_abort: number };
+  'backend.agent.exit': { terminal_outcome: 'ok' | 'err' | 'timeout'; total_duration_ms: number };
+  'backend.response.complete': {
+    http_status: number;
+    content_length: number | null;
+    total_duration_ms: number;
+    sse_event_count: number;
+  };
+  'backend.error.caught': {
+    exception_type: string;
+    message_scrubbed: string;
+    stack_brief: CvdiagStackFrame[];
+    truncated: boolean;
+  };
+  'cvdiag.queue_dropped': { dropped_count: number };
+}
+
+/**
+ * A row as read back, typed by its boundary: checking `row.boundary` narrows
+ * `row.metadata`, e.g. `termination_kind` on a `backend.sse.aborted` row.
+ * `CvdiagRow<'backend.sse.event'>` is one boundary's row.
+ */
+export type CvdiagRow<B extends CvdiagBoundary = CvdiagBoundary> = B extends CvdiagBoundary
+  ? Omit<CvdiagEnvelope, 'boundary' | 'metadata'> & { boundary: B; metadata: CvdiagMetadataByBoundary[B] }
+  : never;
+
+/** The two rows that end a request; every request has exactly one. */
+export type CvdiagTerminalBoundary = 'backend.response.complete' | 'backend.sse.aborted';

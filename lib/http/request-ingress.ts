@@ -46,6 +46,7 @@ export function beginRequest(
   );
   attachState(request, state);
   observeResponse(state, request, response);
+  if (runtime.options.echoTestId) echoTestId(state.testId, response);
   // At default tier the ingress row is never written: do not build it.
   if (!tierAllows(state.tier, 'backend.request.ingress')) return state;
   state.ingress(
@@ -64,6 +65,15 @@ export function beginRequest(
     isSkipDecoratorInUse(),
   );
   return state;
+}
+
+/** The `echoTestId` option: the test id as a response header, set before the app writes its head. */
+function echoTestId(testId: string, response: ServerResponse): void {
+  try {
+    if (!response.headersSent) response.setHeader('x-test-id', testId);
+  } catch {
+    // A response that refuses headers is served as the app made it.
+  }
 }
 
 function parseContentLength(header: unknown): number | null {

@@ -27,6 +27,12 @@ export interface CvdiagModuleOptions {
   exclude?: Array<string | RegExp>;
   /** Where rows go. Default: one line per row on stdout. */
   sinks?: CvdiagSink[];
+  /**
+   * Adds an `x-test-id` response header with the request's test id (the one it
+   * sent, or the one minted for it), so a client that sent none can still find
+   * its rows. Default false: responses are left exactly as the app makes them.
+   */
+  echoTestId?: boolean;
 }
 
 /** Options after validation, with defaults applied. */
@@ -38,4 +44,5 @@ export interface ResolvedCvdiagOptions {
   adoptTestId: boolean;
   exclude: Array<string | RegExp>;
   sinks: CvdiagSink[];
+  echoTestId: boolean;
 }

@@ -7,7 +7,7 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
 /** setInterval's own upper bound. */
 const MAX_INTERVAL_MS = 2 ** 31 - 1;
 
-const OPTION_NAMES = ['enabled', 'tier', 'slug', 'heartbeatIntervalMs', 'adoptTestId', 'exclude', 'sinks'] as const;
+const OPTION_NAMES = ['enabled', 'tier', 'slug', 'heartbeatIntervalMs', 'adoptTestId', 'exclude', 'sinks', 'echoTestId'] as const;
 
 /** Thrown at startup for an option that cannot work; the message names the option and what it allows. */
 export class CvdiagOptionsError extends Error {
@@ -27,7 +27,7 @@ export function validateOptions(input: CvdiagModuleOptions | undefined | null): 
       throw new CvdiagOptionsError(key, `one of the known options (${OPTION_NAMES.join(', ')})`, 'an unknown option');
     }
   }
-  const { enabled, tier, slug, heartbeatIntervalMs, adoptTestId, exclude, sinks } = options;
+  const { enabled, tier, slug, heartbeatIntervalMs, adoptTestId, exclude, sinks, echoTestId } = options;
 
   if (enabled !== undefined && typeof enabled !== 'boolean') {
     throw new CvdiagOptionsError('enabled', 'true, false or unset (then CVDIAG_BACKEND_EMITTER decides)', enabled);
@@ -46,6 +46,9 @@ export function validateOptions(input: CvdiagModuleOptions | undefined | null): 
   }
   if (adoptTestId !== undefined && typeof adoptTestId !== 'boolean') {
     throw new CvdiagOptionsError('adoptTestId', 'true or false', adoptTestId);
+  }
+  if (echoTestId !== undefined && typeof echoTestId !== 'boolean') {
+    throw new CvdiagOptionsError('echoTestId', 'true or false', echoTestId);
   }
   if (
     exclude !== undefined &&
@@ -68,6 +71,7 @@ export function validateOptions(input: CvdiagModuleOptions | undefined | null): 
     adoptTestId: (adoptTestId as boolean | undefined) ?? false,
     exclude: (exclude as Array<string | RegExp> | undefined) ?? [],
     sinks: (sinks as ResolvedCvdiagOptions['sinks'] | undefined) ?? [new StdoutSink()],
+    echoTestId: (echoTestId as boolean | undefined) ?? false,
   };
 }
 

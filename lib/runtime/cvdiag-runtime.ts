@@ -4,6 +4,7 @@ import { CvdiagEmitter, RowIdentity } from '../emitter/cvdiag-emitter.js';
 import { FaultLog } from '../emitter/fault-log.js';
 import { uuidv7 } from '../envelope/ids.js';
 import { CvdiagTier } from '../envelope/envelope.types.js';
+import type { CvdiagSink } from '../sinks/cvdiag-sink.interface.js';
 import { ResolvedCvdiagOptions } from '../options/cvdiag-options.interface.js';
 import { isEmitterEnabled, resolveTier } from '../options/resolve-settings.js';
 import { compileExcludes, PathMatcher } from './path-matcher.js';
@@ -17,6 +18,8 @@ export class CvdiagRuntime {
   readonly emitter: CvdiagEmitter;
   readonly isExcluded: PathMatcher;
   private debugRefusalLogged = false;
+  /** Set while a test capture is attached: every request is on, at this tier (see testing/capture.ts). */
+  private capturedTier: CvdiagTier | null = null;
   /** Contexts of decorated work outside requests that may still have work open. */
   private readonly detached = new Set<CorrelationContext>();
 
@@ -25,18 +28,29 @@ export class CvdiagRuntime {
     this.isExcluded = compileExcludes(options.exclude);
   }
 
-  /** Read live: the option, else CVDIAG_BACKEND_EMITTER. */
+  /** Read live: a test capture, else the option, else CVDIAG_BACKEND_EMITTER. */
   isEnabled(): boolean {
-    return isEmitterEnabled(this.options.enabled);
+    return this.capturedTier !== null || isEmitterEnabled(this.options.enabled);
   }
 
   tierFor(slug: string): CvdiagTier {
+    if (this.capturedTier !== null) return this.capturedTier;
     const decision = resolveTier(this.options.tier, slug);
     if (decision.refusedDebug && !this.debugRefusalLogged) {
       this.debugRefusalLogged = true;
       this.faults.warn('debug-refused', decision.refusedDebug);
     }
     return decision.tier;
+  }
+
+  /**
+   * A test capture: every request of this app on at `tier` (whatever the
+   * environment and deployment label: the rows stay in the process), its rows
+   * to `sink` as well as (with `passThrough`) the app's own sinks. `null` ends it.
+   */
+  setCapture(capture: { tier: CvdiagTier; sink: CvdiagSink; passThrough: boolean } | null): void {
+    this.capturedTier = capture?.tier ?? null;
+    this.emitter.setCaptureSink(capture?.sink ?? null, capture?.passThrough);
   }
 
   /** A context for decorated work called outside any request (SPEC section 5, last point). */

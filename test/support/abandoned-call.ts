@@ -1,7 +1,7 @@
 import { expect } from '@jest/globals';
 import type { ObservableLlm } from '../fixtures/stream-shapes';
 import { CapturedRow, StdoutCapture } from './cvdiag-capture';
-import { expectValidRows } from './envelope-contract';
+import { assertValidRows } from 'nestjs-cvdiag/testing';
 import { waitFor } from './nest-app';
 
 /**
@@ -13,7 +13,7 @@ export async function expectAbandonedCall(capture: StdoutCapture, llm: Observabl
   const isTerminal = (row: CapturedRow) => row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted';
   await waitFor(() => capture.rows().some(isTerminal) && capture.rows().some((row) => row.boundary === 'backend.agent.exit'), 'the terminal and agent.exit');
   const rows = capture.rows();
-  expectValidRows(rows);
+  assertValidRows(rows);
   const terminal = rows.find(isTerminal)!;
   expect(terminal.boundary).toBe('backend.sse.aborted');
   expect(terminal.metadata.termination_kind).toBe('rst');

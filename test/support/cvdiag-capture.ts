@@ -1,11 +1,10 @@
 import type { CvdiagEnvelope } from 'nestjs-cvdiag';
+import { rowsFromOutput } from 'nestjs-cvdiag/testing';
 
 const PREFIX = 'CVDIAG ';
 
-export interface CapturedRow extends CvdiagEnvelope {
-  /** The exact line as written, with its trailing newline. */
-  readonly __line: string;
-}
+/** A row read back from stdout, metadata untyped; `lineOf(row)` (nestjs-cvdiag/testing) gives the exact line. */
+export type CapturedRow = CvdiagEnvelope;
 
 /**
  * Records what the process writes to stdout. The library's real stdout sink
@@ -69,11 +68,10 @@ export class StdoutCapture {
       if (lines.length > 1 && !this.severalRowsPerWrite) {
         throw new Error(`a CVDIAG write holds ${lines.length} rows; the default sink writes one per write`);
       }
-      return lines.map((body) => {
+      for (const body of lines) {
         if (!body.startsWith(PREFIX)) throw new Error(`a CVDIAG write holds a line that is not a row: ${JSON.stringify(body.slice(0, 200))}`);
-        const parsed = JSON.parse(body.slice(PREFIX.length)) as CvdiagEnvelope;
-        return Object.assign(parsed, { __line: `${body}\n` }) as CapturedRow;
-      });
+      }
+      return rowsFromOutput(text);
     });
   }
 
@@ -86,17 +84,6 @@ export class StdoutCapture {
   text(): string {
     return this.writes.join('');
   }
-}
-
-/** Rows grouped by request (trace_id), in write order. */
-export function byTrace(rows: readonly CapturedRow[]): Map<string, CapturedRow[]> {
-  const groups = new Map<string, CapturedRow[]>();
-  for (const row of rows) {
-    const group = groups.get(row.trace_id) ?? [];
-    group.push(row);
-    groups.set(row.trace_id, group);
-  }
-  return groups;
 }
 
 export function boundariesOf(rows: readonly CapturedRow[]): string[] {
