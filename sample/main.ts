@@ -11,12 +11,28 @@ import 'reflect-metadata';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BACKEND_BOUNDARIES, StdoutSink } from 'nestjs-cvdiag';
+import { CapturedRequest, CvdiagCapture, streamRequest, StreamResult } from 'nestjs-cvdiag/testing';
 import { AppModule } from './app.module';
-import { runScenario, Scenario, ScenarioResult } from './client/scripted-client';
-import { SummarySink } from './client/summary.sink';
 import { startFakeOpenAi } from './fake-openai/fake-openai.server';
 
 const HEARTBEAT_MS = 250;
+
+/** One request of the scripted client, sent the way a browser chat UI would. */
+interface Scenario {
+  name: string;
+  describe: string;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  /** Disconnect after this many SSE events. */
+  disconnectAfterEvents?: number;
+}
+
+interface ScenarioResult {
+  scenario: Scenario;
+  client: StreamResult;
+  server: CapturedRequest;
+}
 
 const SCENARIOS: Scenario[] = [
   { name: 'post-sse', describe: 'normal answer, POST SSE written with @Res()', method: 'POST', path: '/agent/chat', body: { prompt: 'Say hello' } },
@@ -52,26 +68,31 @@ async function main(): Promise<void> {
   };
   console.log(`LLM endpoint: ${realProvider ? llm.baseUrl : `${llm.baseUrl} (embedded fake)`}, model ${llm.model}\n`);
 
-  const summary = new SummarySink();
-  const app = await NestFactory.create(AppModule.register(llm, [new StdoutSink(), summary], HEARTBEAT_MS), {
+  const app = await NestFactory.create(AppModule.register(llm, [new StdoutSink()], HEARTBEAT_MS), {
     logger: new CvdiagWarningsLogger(),
   });
+  // The test kit's capture keeps the rows in memory for the summary; they still go to stdout.
+  const capture = CvdiagCapture.attach(app);
   await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as { port: number };
-  const baseUrl = `http://127.0.0.1:${port}`;
 
   const results: ScenarioResult[] = [];
   for (const scenario of SCENARIOS) {
     console.log(`\n── ${scenario.name}: ${scenario.describe}`);
-    results.push(await runScenario(baseUrl, scenario));
-    await settle(summary, results.at(-1)!.testId);
+    const client = await streamRequest(app, {
+      method: scenario.method,
+      path: scenario.path,
+      body: scenario.body,
+      headers: { accept: 'text/event-stream', 'x-aimock-context': `sample-agent/${scenario.name}` },
+      disconnectAfterEvents: scenario.disconnectAfterEvents,
+    });
+    results.push({ scenario, client, server: await capture.request(client.testId) });
   }
 
   await app.close();
   await fake?.close();
-  printSummary(results, summary);
+  printSummary(results);
 
-  const seen = new Set(summary.rows.map((row) => row.boundary));
+  const seen = new Set(capture.rows().map((row) => row.boundary));
   const missing = BACKEND_BOUNDARIES.filter((boundary) => !seen.has(boundary));
   if (missing.length > 0) {
     console.error(`\nMissing boundaries: ${missing.join(', ')}`);
@@ -81,29 +102,20 @@ async function main(): Promise<void> {
   console.log(`\nAll ${BACKEND_BOUNDARIES.length} backend boundaries were written.`);
 }
 
-/** Waits (bounded) for the request's terminal row and the late end rows of its work. */
-async function settle(summary: SummarySink, testId: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  const terminal = () => summary.rowsFor(testId).some((row) => row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted');
-  while (!terminal() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-  await new Promise((resolve) => setTimeout(resolve, 100));
-}
-
-function printSummary(results: ScenarioResult[], summary: SummarySink): void {
+function printSummary(results: ScenarioResult[]): void {
   console.log('\n── Per-request summary');
-  for (const result of results) {
-    const rows = summary.rowsFor(result.testId);
-    const terminal = rows.find((row) => row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted');
-    const count = (boundary: string) => rows.filter((row) => row.boundary === boundary).length;
+  for (const { scenario, client, server } of results) {
+    const terminal = server.terminal;
+    const count = (boundary: Parameters<CapturedRequest['all']>[0]) => server.all(boundary).length;
     const ending =
       terminal?.boundary === 'backend.sse.aborted'
-        ? `aborted (${String(terminal.metadata.termination_kind)}, ${String(terminal.metadata.bytes_before_abort)} bytes)`
+        ? `aborted (${terminal.metadata.termination_kind}, ${terminal.metadata.bytes_before_abort} bytes)`
         : `complete (HTTP ${String(terminal?.metadata.http_status)})`;
     console.log(
       [
-        `${result.scenario.name.padEnd(15)} test_id ${result.testId}`,
-        `  client: HTTP ${result.status}, ${result.events} events${result.disconnected ? ', disconnected' : ''}`,
-        `  server: ${rows.length} rows, ${count('backend.sse.event')} sse.event, ${count('backend.llm.call.heartbeat')} heartbeats, ` +
+        `${scenario.name.padEnd(15)} test_id ${client.testId}`,
+        `  client: HTTP ${client.status}, ${client.events.length} events${client.ended === 'disconnected' ? ', disconnected' : ''}`,
+        `  server: ${server.rows.length} rows, ${count('backend.sse.event')} sse.event, ${count('backend.llm.call.heartbeat')} heartbeats, ` +
           `${count('backend.error.caught')} error.caught, ended ${ending} in ${String(terminal?.duration_ms)} ms`,
       ].join('\n'),
     );

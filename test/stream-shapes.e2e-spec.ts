@@ -4,6 +4,7 @@
  * count, error.caught once, and abandoned work ended.
  */
 import { Module } from '@nestjs/common';
+import { terminalOf } from 'nestjs-cvdiag/analysis';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { CvdiagModule } from 'nestjs-cvdiag';
 import { ObservableLlm, StreamShapesController, WaitingAgent } from './fixtures/stream-shapes';
@@ -36,14 +37,13 @@ describe.each(ADAPTERS)('stream shapes on %s', (adapter) => {
     capture.stop();
   });
 
-  const isTerminal = (row: CapturedRow) => row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted';
   /** The rows of the one request made so far, once its terminal was written; checked against the contract. */
   async function requestRows(extraWaitFor?: (rows: CapturedRow[]) => boolean): Promise<{ rows: CapturedRow[]; terminal: CapturedRow }> {
-    await waitFor(() => capture.rows().some(isTerminal) && (extraWaitFor?.(capture.rows()) ?? true), 'the terminal row');
+    await waitFor(() => terminalOf(capture.rows()) !== undefined && (extraWaitFor?.(capture.rows()) ?? true), 'the terminal row');
     const rows = capture.rows();
     assertValidRows(rows);
     expect(new Set(rows.map((row) => row.trace_id)).size).toBe(1);
-    return { rows, terminal: rows.find(isTerminal)! };
+    return { rows, terminal: terminalOf(rows)! };
   }
 
   describe('Observable on a non-SSE route', () => {

@@ -3,6 +3,7 @@
  * handler. (Nest 11 does not: the compat run leaves this file out.)
  */
 import { Controller, Get, Module } from '@nestjs/common';
+import { terminalOf } from 'nestjs-cvdiag/analysis';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { CvdiagModule } from 'nestjs-cvdiag';
 import { abortableSleep } from './fixtures/stream-shapes';
@@ -110,12 +111,11 @@ describe.each(ADAPTERS)('streamed handler bodies (Nest 12.4+) on %s', (adapter) 
     capture.stop();
   });
 
-  const isTerminal = (row: CapturedRow) => row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted';
   async function terminalRow(): Promise<{ rows: CapturedRow[]; terminal: CapturedRow }> {
-    await waitFor(() => capture.rows().some(isTerminal), 'the terminal row');
+    await waitFor(() => terminalOf(capture.rows()) !== undefined, 'the terminal row');
     const rows = capture.rows();
     assertValidRows(rows);
-    return { rows, terminal: rows.find(isTerminal)! };
+    return { rows, terminal: terminalOf(rows)! };
   }
   const errorRows = (rows: CapturedRow[]) => rows.filter((row) => row.boundary === 'backend.error.caught');
 

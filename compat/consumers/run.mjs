@@ -6,8 +6,10 @@
 //   node compat/consumers/run.mjs nest11-jest     one app
 //
 // Each app folder holds only what differs between users' setups (package.json,
-// runner config, tsconfig, test/http-adapter.ts); the app and its e2e test
-// (shared/) are copied in, so all apps test the same user code.
+// runner config, tsconfig); the app (shared/src) and the e2e test of its test
+// runner (shared/test/agent.<runner>.e2e-spec.ts) are copied in, so all apps
+// test the same user code. Those files are the README's Usage and Testing
+// examples, word for word (test/readme.spec.ts checks it).
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,13 +19,13 @@ import { envWithNode } from '../../scripts/node-runtime.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
 
-/** Which Node majors each app runs on, and why where it is fewer than all. */
+/** Each app's test runner and the Node majors it runs on (and why, where it is fewer than all). */
 export const MATRIX = {
   // `nest new`'s default: its Jest loads Nest 12 (ESM) through require(esm), which Jest supports from Node 24.9 on.
-  'nest12-jest': [24],
-  'nest12-jest-esm': [22, 24],
-  'nest12-vitest-fastify': [22, 24],
-  'nest11-jest': [20, 22, 24],
+  'nest12-jest': { runner: 'jest', nodes: [24] },
+  'nest12-jest-esm': { runner: 'jest', nodes: [22, 24] },
+  'nest12-vitest-fastify': { runner: 'vitest', nodes: [22, 24] },
+  'nest11-jest': { runner: 'jest', nodes: [20, 22, 24] },
 };
 
 const only = process.argv.slice(2);
@@ -43,16 +45,18 @@ const results = [];
 for (const app of apps) {
   const folder = join(here, app);
   cpSync(join(here, 'shared', 'src'), join(folder, 'src'), { recursive: true });
-  cpSync(join(here, 'shared', 'test'), join(folder, 'test'), { recursive: true });
-  const installEnv = envWithNode(MATRIX[app].at(-1));
+  cpSync(join(here, 'shared', 'test', `agent.${MATRIX[app].runner}.e2e-spec.ts`), join(folder, 'test', 'agent.e2e-spec.ts'));
+  const installEnv = envWithNode(MATRIX[app].nodes.at(-1));
   run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: folder, env: installEnv });
   run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: folder, env: installEnv });
   const nest = JSON.parse(readFileSync(join(folder, 'node_modules/@nestjs/core/package.json'), 'utf8')).version;
-  for (const major of MATRIX[app]) {
+  for (const major of MATRIX[app].nodes) {
     const env = envWithNode(major);
     const node = execFileSync('node', ['--version'], { env, encoding: 'utf8' }).trim();
     console.log(`\n=== consumer ${app}: Nest ${nest}, Node ${node}, ${tarball.slice(packDir.length + 1)} ===`);
     try {
+      // Type-check first: the test must compile as a user's would (typed rows, matcher types).
+      run('npm', ['run', '--silent', 'typecheck'], { cwd: folder, env });
       run('npm', ['run', '--silent', 'test:e2e'], { cwd: folder, env: { ...env, CI: 'true' } });
       results.push({ app, nest, node, ok: true });
     } catch {

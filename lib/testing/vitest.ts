@@ -7,7 +7,7 @@ import { cvdiagMatchers, CvdiagMatchers } from './matchers.js';
 
 declare module 'vitest' {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-explicit-any
-  interface Assertion<T = any> extends CvdiagMatchers<void> {}
+  interface Matchers<T = any> extends CvdiagMatchers<T> {}
 }
 
 expect.extend(cvdiagMatchers);

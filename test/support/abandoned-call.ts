@@ -1,6 +1,7 @@
 import { expect } from '@jest/globals';
+import { terminalOf } from 'nestjs-cvdiag/analysis';
 import type { ObservableLlm } from '../fixtures/stream-shapes';
-import { CapturedRow, StdoutCapture } from './cvdiag-capture';
+import { StdoutCapture } from './cvdiag-capture';
 import { assertValidRows } from 'nestjs-cvdiag/testing';
 import { waitFor } from './nest-app';
 
@@ -10,11 +11,10 @@ import { waitFor } from './nest-app';
  * terminal, no heartbeat after it, and the LLM call saw the abort.
  */
 export async function expectAbandonedCall(capture: StdoutCapture, llm: ObservableLlm): Promise<void> {
-  const isTerminal = (row: CapturedRow) => row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted';
-  await waitFor(() => capture.rows().some(isTerminal) && capture.rows().some((row) => row.boundary === 'backend.agent.exit'), 'the terminal and agent.exit');
+  await waitFor(() => terminalOf(capture.rows()) !== undefined && capture.rows().some((row) => row.boundary === 'backend.agent.exit'), 'the terminal and agent.exit');
   const rows = capture.rows();
   assertValidRows(rows);
-  const terminal = rows.find(isTerminal)!;
+  const terminal = terminalOf(rows)!;
   expect(terminal.boundary).toBe('backend.sse.aborted');
   expect(terminal.metadata.termination_kind).toBe('rst');
   const exit = rows.find((row) => row.boundary === 'backend.agent.exit')!;

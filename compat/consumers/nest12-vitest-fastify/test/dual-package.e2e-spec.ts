@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as esm from 'nestjs-cvdiag';
-import { uuidv7 } from 'uuidv7';
+import { newTestId } from 'nestjs-cvdiag/testing';
 
 const cjs = createRequire(import.meta.url)('nestjs-cvdiag') as typeof esm;
 
@@ -62,7 +62,7 @@ describe('ESM and CommonJS builds in one process', () => {
   });
 
   it("ties a CommonJS-decorated call to the ESM module's request", async () => {
-    const testId = uuidv7();
+    const testId = newTestId();
     const port = (app.getHttpServer().address() as AddressInfo).port;
     const response = await fetch(`http://127.0.0.1:${port}/ask`, { headers: { 'x-test-id': testId } });
     expect(await response.json()).toEqual({ text: 'HELLO' });

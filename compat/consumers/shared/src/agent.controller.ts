@@ -1,4 +1,5 @@
-import { Controller, Get, MessageEvent, Sse } from '@nestjs/common';
+// src/agent.controller.ts
+import { Controller, MessageEvent, Query, Sse } from '@nestjs/common';
 import { interval, map, Observable } from 'rxjs';
 import { AgentService } from './agent.service.js';
 
@@ -7,17 +8,13 @@ export class AgentController {
   constructor(private readonly agent: AgentService) {}
 
   @Sse('answer')
-  answer(): Observable<MessageEvent> {
-    return this.agent.answer('hello from the agent');
+  answer(@Query('q') prompt = 'hello'): Observable<MessageEvent> {
+    return this.agent.answer(prompt);
   }
 
-  @Sse('forever')
-  forever(): Observable<MessageEvent> {
+  /** Ticks until the client leaves. */
+  @Sse('ticks')
+  ticks(): Observable<MessageEvent> {
     return interval(10).pipe(map((tick) => ({ data: { tick } })));
-  }
-
-  @Get('fail')
-  fail(): Promise<never> {
-    return this.agent.fail();
   }
 }
