@@ -42,10 +42,11 @@ export class CvdiagService {
   }
 
   /**
-   * One event of the current response, for streams whose writes do not map to
-   * events (several events batched into one write, or events sent through a
-   * channel CVDIAG cannot see). Once a response has a marked event, its writes
-   * are no longer counted as events, so nothing is counted twice.
+   * One event of the current response, for streams CVDIAG cannot cut into events
+   * itself: neither SSE (`text/event-stream`, parsed event by event however it
+   * is written) nor NDJSON (one event per line). From the first mark on, the
+   * response's writes are no longer counted as events; a mark may come before
+   * or right after its write. On SSE and NDJSON responses it does nothing.
    */
   markStreamEvent(eventType = 'message', payloadSizeBytes = 0): void {
     this.guard('mark', () => {

@@ -60,7 +60,7 @@ describe.each(ADAPTERS)('stream shapes on %s', (adapter) => {
       await disconnectWhen(running.url, { path: '/shapes/observable-slow' }, llm.nextCall());
       const { terminal } = await requestRows();
       expect(terminal.boundary).toBe('backend.sse.aborted');
-      expect(terminal.metadata).toEqual({ termination_kind: 'rst', bytes_before_abort: 0 });
+      expect(terminal.metadata).toEqual({ termination_kind: 'rst', bytes_before_abort: 0, method: 'GET', route: '/shapes/observable-slow', last_event_type: null });
     });
 
     it('error: error.caught, then complete 500', async () => {
@@ -128,6 +128,12 @@ describe.each(ADAPTERS)('stream shapes on %s', (adapter) => {
     const { terminal } = await requestRows();
     expect(terminal.boundary).toBe('backend.sse.aborted');
     expect(terminal.outcome).toBe('timeout');
-    expect(terminal.metadata).toEqual({ termination_kind: 'timeout', bytes_before_abort: 'data: first\n\n'.length });
+    expect(terminal.metadata).toEqual({
+      termination_kind: 'timeout',
+      bytes_before_abort: 'data: first\n\n'.length,
+      method: 'POST',
+      route: '/shapes/stall',
+      last_event_type: 'message',
+    });
   });
 });

@@ -21,7 +21,7 @@ export interface CorrelationSettings {
   slug: string | undefined;
 }
 
-/** SPEC section 5: test id, slug and demo of one request, from its headers and path. */
+/** docs/contract.md section 5: test id, slug and demo of one request, from its headers and path. */
 export function correlate(
   testIdHeader: unknown,
   contextHeader: unknown,

@@ -1,7 +1,8 @@
 import { CvdiagEdgeHeaderName, CvdiagEdgeHeaders } from '../envelope/envelope.types.js';
+import { scrub } from '../scrub/scrub.js';
 
 /**
- * The allow-list of SPEC section 6. Client-identifying headers (cf-connecting-ip,
+ * The allow-list of docs/contract.md section 6. Client-identifying headers (cf-connecting-ip,
  * x-forwarded-for, …) are never read: only these names are looked up.
  */
 export const EDGE_HEADER_NAMES: readonly CvdiagEdgeHeaderName[] = [
@@ -54,9 +55,10 @@ export function pickEdgeHeaders(lookup: HeaderLookup): CvdiagEdgeHeaders {
   return bag;
 }
 
+/** A header's value as a row carries it: joined, scrubbed (a `via` may hold URL userinfo), then cut. */
 function headerValue(raw: unknown): string | null {
   if (raw === undefined || raw === null) return null;
-  const joined = Array.isArray(raw) ? raw.map(String).join(', ') : String(raw);
+  const joined = scrub(Array.isArray(raw) ? raw.map(String).join(', ') : String(raw));
   if (joined.length <= MAX_VALUE_CHARS) return joined;
   const cut = joined.charCodeAt(MAX_VALUE_CHARS - 2);
   const end = cut >= 0xd800 && cut <= 0xdbff ? MAX_VALUE_CHARS - 2 : MAX_VALUE_CHARS - 1;

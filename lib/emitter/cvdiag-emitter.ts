@@ -146,7 +146,7 @@ export class CvdiagEmitter {
   private build(identity: RowIdentity, row: RowSpec): CvdiagEnvelope {
     const { metadata, dropped } = row.metadataClean === true ? { metadata: row.metadata, dropped: false } : sanitizeMetadata(row.boundary, row.metadata);
     const now = monoMs();
-    // Key order is the schema's: keep this literal in SPEC section 2 order.
+    // Key order is the schema's: keep this literal in docs/contract.md section 2 order.
     return {
       schema_version: 1,
       test_id: identity.testId,

@@ -13,7 +13,7 @@ function rule(tier: CvdiagTier, keys: string[]): BoundaryRule {
   return { tier, metadataKeys: new Set(keys) };
 }
 
-/** SPEC section 3: the tier of each boundary and the only metadata keys it may carry. */
+/** docs/contract.md section 3: the tier of each boundary and the only metadata keys it may carry. */
 export const BOUNDARY_RULES: Readonly<Record<CvdiagBoundary, BoundaryRule>> = {
   'backend.request.ingress': rule('verbose', ['method', 'path', 'content_length']),
   'backend.agent.enter': rule('default', ['agent_name', 'model_id']),
@@ -28,13 +28,16 @@ export const BOUNDARY_RULES: Readonly<Record<CvdiagBoundary, BoundaryRule>> = {
   ]),
   'backend.sse.first_byte': rule('verbose', ['delta_ms_from_ingress']),
   'backend.sse.event': rule('debug', ['event_type', 'payload_size_bytes', 'sequence_num']),
-  'backend.sse.aborted': rule('default', ['termination_kind', 'bytes_before_abort']),
+  'backend.sse.aborted': rule('default', ['termination_kind', 'bytes_before_abort', 'method', 'route', 'last_event_type']),
   'backend.agent.exit': rule('default', ['terminal_outcome', 'total_duration_ms']),
   'backend.response.complete': rule('default', [
     'http_status',
     'content_length',
     'total_duration_ms',
     'sse_event_count',
+    'method',
+    'route',
+    'last_event_type',
   ]),
   'backend.error.caught': rule('default', ['exception_type', 'message_scrubbed', 'stack_brief', 'truncated']),
   'cvdiag.queue_dropped': rule('default', ['dropped_count']),
@@ -59,5 +62,5 @@ export function tierAllows(requestTier: CvdiagTier, boundary: CvdiagBoundary): b
   return TIER_RANK[requestTier] >= TIER_RANK[BOUNDARY_RULES[boundary].tier];
 }
 
-/** Per-row byte cap on the UTF-8 size of the JSON (SPEC section 2). */
+/** Per-row byte cap on the UTF-8 size of the JSON (docs/contract.md section 2). */
 export const ROW_BYTE_CAP: Readonly<Record<CvdiagTier, number>> = { default: 2048, verbose: 4096, debug: 16384 };

@@ -60,6 +60,16 @@ export interface CvdiagStackFrame {
   line: number | null;
 }
 
+/** What both terminal rows say about the request they end (schema 1 additions). */
+export type CvdiagEndingMetadata = {
+  /** The HTTP method. */
+  method: string;
+  /** The matched route template with any global prefix (`/agent/:id`); null when no route matched (a 404). */
+  route: string | null;
+  /** The `event_type` of the response's last event; null when it had none. */
+  last_event_type: string | null;
+};
+
 /** The metadata of each boundary: these keys, and no others (docs/contract.md, section 3). */
 export interface CvdiagMetadataByBoundary {
   'backend.request.ingress': { method: string; path: string; content_length: number | null };
@@ -75,14 +85,14 @@ export interface CvdiagMetadataByBoundary {
   };
   'backend.sse.first_byte': { delta_ms_from_ingress: number };
   'backend.sse.event': { event_type: string; payload_size_bytes: number; sequence_num: number };
-  'backend.sse.aborted': { termination_kind: CvdiagTerminationKind; bytes_before_abort: number };
+  'backend.sse.aborted': { termination_kind: CvdiagTerminationKind; bytes_before_abort: number } & CvdiagEndingMetadata;
   'backend.agent.exit': { terminal_outcome: 'ok' | 'err' | 'timeout'; total_duration_ms: number };
   'backend.response.complete': {
     http_status: number;
     content_length: number | null;
     total_duration_ms: number;
     sse_event_count: number;
-  };
+  } & CvdiagEndingMetadata;
   'backend.error.caught': {
     exception_type: string;
     message_scrubbed: string;

@@ -10,7 +10,7 @@ export function toLine(json: string): string {
 }
 
 /**
- * Compact JSON of the envelope, trimmed to `capBytes` in the order of SPEC
+ * Compact JSON of the envelope, trimmed to `capBytes` in the order of docs/contract.md
  * section 2. Sets `_truncated` when trimming changed anything. The envelope is
  * modified in place: it is the emitter's own object, built for this row.
  */

@@ -29,6 +29,18 @@ export function errorMetadata(error: unknown): Record<string, unknown> {
   };
 }
 
+/** Metadata of `backend.error.caught` for an error event a response carried (no stack: nothing was thrown). */
+export function inBandErrorMetadata(type: string, rawMessage: string): Record<string, unknown> {
+  const scrubbed = scrub(rawMessage);
+  const message = truncateUtf8(scrubbed, MAX_MESSAGE_BYTES);
+  return {
+    exception_type: scrub(type).slice(0, 128),
+    message_scrubbed: message,
+    stack_brief: [],
+    truncated: rawMessage.length > SCRUB_SCAN_LIMIT || message.length < scrubbed.length,
+  };
+}
+
 /** The class name of an error (`RuntimeError`, `NotFoundException`), else the JS type of what was thrown. */
 export function exceptionType(error: unknown): string {
   try {

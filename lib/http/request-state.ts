@@ -6,8 +6,9 @@ import type { CvdiagEdgeHeaders } from '../envelope/envelope.types.js';
 import { elapsedMs } from '../envelope/ids.js';
 import type { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
 import { BodyAccounting } from './body-accounting.js';
-import { errorMetadata } from './error-metadata.js';
+import { errorMetadata, inBandErrorMetadata } from './error-metadata.js';
 import { pickHeadHeaders } from './response-headers.js';
+import { routeTemplateOf } from './route-metadata.js';
 
 type TerminationKind = 'rst' | 'timeout' | 'chunk_error';
 
@@ -23,12 +24,16 @@ export class RequestState extends CorrelationContext {
   intercepted = false;
   /** The handler is an @Sse() route: writes are parsed as SSE events. */
   sseRoute = false;
+  /** The request as Express or Fastify hands it to a matched route's pipeline (its template is read from it); undefined when no route matched. */
+  routedRequest: unknown;
 
   /** Bytes, first byte and events of the response body. */
   readonly body = new BodyAccounting(this);
 
   private pendingIngress: RowSpec | null = null;
   private streamErrored = false;
+  /** An exception escaped to Nest: an SSE `error` event after it is Nest reporting that same exception. */
+  private escapedError = false;
   private timedOut = false;
   private errorsSeen?: WeakSet<object>;
   private primitiveErrorSeen = false;
@@ -81,6 +86,7 @@ export class RequestState extends CorrelationContext {
    * body bytes already went out, the stream ended in a `chunk_error`.
    */
   recordError(error: unknown, breaksResponse: boolean): void {
+    if (breaksResponse) this.escapedError = true;
     if (breaksResponse && this.body.bytesWritten > 0) this.streamErrored = true;
     if (this.isDuplicate(error) || this.terminated) return;
     this.emit({
@@ -88,6 +94,24 @@ export class RequestState extends CorrelationContext {
       outcome: 'err',
       durationMs: elapsedMs(this.startMs),
       metadata: errorMetadata(error),
+      metadataClean: true,
+      parentSpanId: this.rootSpanId,
+    });
+  }
+
+  /**
+   * An error event the response carried (an AG-UI `RUN_ERROR`, an SSE `event:
+   * error`): the app handled its failure in band, and the response ends
+   * normally. An `error` event written after an exception escaped is Nest
+   * reporting that exception, already written once.
+   */
+  recordInBandError(type: string, message: string): void {
+    if (this.terminated || (type === 'error' && this.escapedError)) return;
+    this.emit({
+      boundary: 'backend.error.caught',
+      outcome: 'err',
+      durationMs: elapsedMs(this.startMs),
+      metadata: inBandErrorMetadata(type, message),
       metadataClean: true,
       parentSpanId: this.rootSpanId,
     });
@@ -115,8 +139,10 @@ export class RequestState extends CorrelationContext {
    */
   terminate(finished: boolean): void {
     if (this.terminated) return;
+    this.body.endOfBody();
     const response = this.rawResponse;
     const durationMs = elapsedMs(this.startMs);
+    const ending = { method: this.method(), route: routeTemplateOf(this.routedRequest), last_event_type: this.body.lastEventType };
     let row: RowSpec;
     if (finished && !this.streamErrored) {
       const status = response.statusCode;
@@ -129,6 +155,7 @@ export class RequestState extends CorrelationContext {
           content_length: declaredContentLength(this.responseHeader('content-length')) ?? this.body.bytesWritten,
           total_duration_ms: durationMs,
           sse_event_count: this.body.eventCount,
+          ...ending,
         },
         metadataClean: true, // numbers CVDIAG counted (Node made statusCode an integer in writeHead)
         edgeHeaders: this.responseEdgeHeaders(),
@@ -140,7 +167,7 @@ export class RequestState extends CorrelationContext {
         boundary: 'backend.sse.aborted',
         outcome: kind === 'timeout' ? 'timeout' : 'err',
         durationMs,
-        metadata: { termination_kind: kind, bytes_before_abort: this.body.bytesWritten },
+        metadata: { termination_kind: kind, bytes_before_abort: this.body.bytesWritten, ...ending },
         metadataClean: true,
         edgeHeaders: this.responseEdgeHeaders(),
         parentSpanId: this.rootSpanId,
@@ -170,6 +197,11 @@ export class RequestState extends CorrelationContext {
     if (this.primitiveErrorSeen) return true;
     this.primitiveErrorSeen = true;
     return false;
+  }
+
+  private method(): string {
+    const method = this.rawRequest.method;
+    return typeof method === 'string' ? method.slice(0, 32) : 'UNKNOWN';
   }
 
   /** A response header by lowercase name, including those only given to writeHead(). */

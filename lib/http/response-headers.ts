@@ -1,7 +1,7 @@
 import { EDGE_HEADER_NAMES } from '../correlation/edge-headers.js';
 
-/** The response headers CVDIAG reads: the nine edge headers and content-length. */
-const RECORDED_HEADERS = new Set<string>([...EDGE_HEADER_NAMES, 'content-length']);
+/** The response headers CVDIAG reads: the nine edge headers, content-length and content-type (the stream's format). */
+const RECORDED_HEADERS = new Set<string>([...EDGE_HEADER_NAMES, 'content-length', 'content-type']);
 
 /**
  * The recorded headers of a writeHead() call, added to `into`. Headers passed

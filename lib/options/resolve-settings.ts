@@ -28,7 +28,7 @@ export interface TierDecision {
 }
 
 /**
- * SPEC section 9: the option, else CVDIAG_DEBUG / CVDIAG_VERBOSE; debug only in
+ * docs/contract.md section 9: the option, else CVDIAG_DEBUG / CVDIAG_VERBOSE; debug only in
  * development-like deployments and, with CVDIAG_DEBUG_ALLOW_LIST set, for listed
  * slugs. A refused debug falls back to verbose, the highest tier still allowed.
  */

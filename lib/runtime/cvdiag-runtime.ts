@@ -53,7 +53,7 @@ export class CvdiagRuntime {
     this.emitter.setCaptureSink(capture?.sink ?? null, capture?.passThrough);
   }
 
-  /** A context for decorated work called outside any request (SPEC section 5, last point). */
+  /** A context for decorated work called outside any request (docs/contract.md section 5, last point). */
   detachedContext(): CorrelationContext {
     for (const context of this.detached) if (context.openWork.size === 0) this.detached.delete(context);
     const correlation = detachedCorrelation(this.options.slug);

@@ -68,13 +68,13 @@ const ROW_CHECKS: Readonly<Record<CvdiagBoundary, RowCheck>> = {
   'backend.sse.aborted': {
     outcomes: ['err', 'timeout'],
     duration: 'int',
-    metadata: { termination_kind: oneOf('rst', 'timeout', 'chunk_error'), bytes_before_abort: int },
+    metadata: { termination_kind: oneOf('rst', 'timeout', 'chunk_error'), bytes_before_abort: int, method: str, route: strOrNull, last_event_type: strOrNull },
   },
   'backend.agent.exit': { outcomes: ['ok', 'err', 'timeout'], duration: 'int', metadata: { terminal_outcome: oneOf('ok', 'err', 'timeout'), total_duration_ms: int } },
   'backend.response.complete': {
     outcomes: ['ok', 'err'],
     duration: 'int',
-    metadata: { http_status: int, content_length: int, total_duration_ms: int, sse_event_count: int },
+    metadata: { http_status: int, content_length: int, total_duration_ms: int, sse_event_count: int, method: str, route: strOrNull, last_event_type: strOrNull },
   },
   'backend.error.caught': {
     outcomes: ['err'],

@@ -5,7 +5,7 @@ import type { WorkTracker } from './work-tracker.js';
 
 /**
  * Ends `work` when the decorated method's result settles, keeping the result's
- * shape (SPEC: instrumentation never changes what a method returns):
+ * shape (docs/contract.md: instrumentation never changes what a method returns):
  * - native Promise: a Promise of the same outcome, derived with `then`, so a
  *   rejection the app leaves unhandled still surfaces as unhandled. When it
  *   resolves to a stream, the work goes on until that stream ends;

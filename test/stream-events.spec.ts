@@ -1,0 +1,112 @@
+import { describe, expect, it } from '@jest/globals';
+import { readJsonHead } from '../lib/response/json-head';
+import { MAX_EVENT_BYTES, StreamEvent, StreamEventParser, streamFormatOf } from '../lib/response/stream-events';
+
+function parse(format: 'sse' | 'ndjson', writes: Array<string | Buffer>, end = true): StreamEvent[] {
+  const parser = new StreamEventParser(format);
+  const events: StreamEvent[] = [];
+  for (const write of writes) parser.feed(Buffer.isBuffer(write) ? write : Buffer.from(write), (event) => events.push(event));
+  if (end) parser.end((event) => events.push(event));
+  return events;
+}
+
+const agui = (payload: object) => `data: ${JSON.stringify(payload)}\n\n`;
+
+describe('SSE events from body writes', () => {
+  const started = agui({ type: 'RUN_STARTED', threadId: 't', runId: 'r' });
+  const content = agui({ type: 'TEXT_MESSAGE_CONTENT', messageId: 'm', delta: 'Hello' });
+
+  it('gives one event per event, whatever the writes: merged, split, byte by byte', () => {
+    const whole = started + content;
+    const expected = [
+      { type: 'RUN_STARTED', bytes: Buffer.byteLength(started) },
+      { type: 'TEXT_MESSAGE_CONTENT', bytes: Buffer.byteLength(content) },
+    ];
+    expect(parse('sse', [whole])).toEqual(expected);
+    expect(parse('sse', [started.slice(0, 10), started.slice(10) + content.slice(0, 5), content.slice(5)])).toEqual(expected);
+    expect(parse('sse', [...whole].map((char) => char))).toEqual(expected);
+  });
+
+  it('skips comments, keep-alives and the header-commit newline; counts their bytes nowhere', () => {
+    expect(parse('sse', ['\n', ': keep-alive\n\n', started, ':\n\n'])).toEqual([{ type: 'RUN_STARTED', bytes: Buffer.byteLength(started) }]);
+  });
+
+  it('names events by event:, else JSON type, OpenAI chunk, [DONE], message', () => {
+    const events = parse('sse', [
+      'event: delta\ndata: {"type":"ignored"}\n\n',
+      'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"delta":{"tool_calls":[{"type":"function"}]}}]}\n\n',
+      'data: [DONE]\n\n',
+      'data: plain text\ndata: more\n\n',
+      'id: 7\ndata: {"nested":{"type":"inner"},"type":"OUTER"}\n\n',
+    ]);
+    expect(events.map((event) => event.type)).toEqual(['delta', 'chat.completion.chunk', 'done', 'message', 'OUTER']);
+  });
+
+  it('handles CRLF and CR line ends, also split between writes', () => {
+    expect(parse('sse', ['data: {"type":"A"}\r', '\n\r\n', 'data: x\r\r']).map((event) => event.type)).toEqual(['A', 'message']);
+  });
+
+  it('reports in-band errors: RUN_ERROR and event: error, with their message', () => {
+    const events = parse('sse', [
+      agui({ type: 'RUN_ERROR', message: 'quota exceeded for key sk-live-abc', code: 'quota' }),
+      'event: error\ndata: {"message":"upstream broke"}\n\n',
+      'event: error\ndata: Internal server error\n\n',
+    ]);
+    expect(events.map((event) => event.error)).toEqual([
+      { type: 'RUN_ERROR', message: 'quota exceeded for key sk-live-abc' },
+      { type: 'error', message: 'upstream broke' },
+      { type: 'error', message: 'Internal server error' },
+    ]);
+  });
+
+  it('does not count an unterminated last block (as browsers do), nor an event: line without data', () => {
+    expect(parse('sse', ['event: x\n\n', 'data: {"type":"A"}\n'])).toEqual([]);
+  });
+
+  it('cuts an event that never ends at MAX_EVENT_BYTES, counts it once, and keeps no more memory', () => {
+    const parser = new StreamEventParser('sse');
+    const events: StreamEvent[] = [];
+    const piece = Buffer.from(`data: ${'x'.repeat(64 * 1024)}\n`);
+    for (let i = 0; i < 40; i++) parser.feed(piece, (event) => events.push(event));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'message', cut: true });
+    expect(events[0].bytes).toBeGreaterThanOrEqual(MAX_EVENT_BYTES);
+    expect(parser.cutEvents).toBe(1);
+    parser.feed(Buffer.from('\ndata: {"type":"NEXT"}\n\n'), (event) => events.push(event));
+    expect(events.map((event) => event.type)).toEqual(['message', 'NEXT']);
+  });
+});
+
+describe('NDJSON events', () => {
+  it('gives one event per line, typed like SSE data, a last line without newline included', () => {
+    const events = parse('ndjson', ['{"type":"RUN_STARTED"}\n{"type":"TEXT_', 'MESSAGE_CONTENT","delta":"hi"}\n\n', '{"a":1}']);
+    expect(events).toEqual([
+      { type: 'RUN_STARTED', bytes: Buffer.byteLength('{"type":"RUN_STARTED"}\n') },
+      { type: 'TEXT_MESSAGE_CONTENT', bytes: Buffer.byteLength('{"type":"TEXT_MESSAGE_CONTENT","delta":"hi"}\n') },
+      { type: 'message', bytes: Buffer.byteLength('{"a":1}') },
+    ]);
+  });
+});
+
+describe('stream format', () => {
+  it.each([
+    ['text/event-stream; charset=utf-8', false, 'sse'],
+    ['application/json', true, 'sse'],
+    ['application/x-ndjson', false, 'ndjson'],
+    ['application/jsonl', false, 'ndjson'],
+    ['text/plain', false, 'chunks'],
+    [undefined, false, 'chunks'],
+  ])('%s (sse route %s) → %s', (type, sseRoute, format) => {
+    expect(streamFormatOf(type, sseRoute)).toBe(format);
+  });
+});
+
+describe('JSON head', () => {
+  it('reads top-level type, object and message from a prefix cut anywhere', () => {
+    expect(readJsonHead('{"type":"RUN_ERROR","message":"bad \\"key\\" \\u0041"}')).toEqual({ type: 'RUN_ERROR', message: 'bad "key" A' });
+    expect(readJsonHead('{"x":[1,{"type":"no"}],"type":"yes","message":"cut he')).toEqual({ type: 'yes', message: 'cut he' });
+    expect(readJsonHead('[{"type":"array"}]')).toEqual({});
+    expect(readJsonHead('{"type":1,"object":"chat.completion.chunk"}')).toEqual({ object: 'chat.completion.chunk' });
+  });
+
+});
