@@ -7,6 +7,9 @@ declare module 'autocannon' {
       connections?: number;
       duration?: number;
       pipelining?: number;
+      method?: string;
+      headers?: Record<string, string>;
+      body?: string;
       timeout?: number;
       /** Sampling interval, ms (default 1000); a run ends on a sample tick, so it also bounds short runs. */
       sampleInt?: number;

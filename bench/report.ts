@@ -10,7 +10,8 @@ import type { BenchConfig } from './config';
 import type { OverheadResult } from './request-overhead';
 import { isReferenceMode } from './servers/modes';
 import type { SoakResult } from './soak';
-import { EMIT_MEDIAN_TARGET_NS, EMIT_P99_TARGET_NS, OVERHEAD_TARGET, SOAK_HEAP_GROWTH_MAX } from './targets';
+import type { ParseResult } from './stream-parse';
+import { EMIT_MEDIAN_TARGET_NS, EMIT_P99_TARGET_NS, OVERHEAD_TARGET, PARSE_TARGET_NS, SOAK_HEAP_GROWTH_MAX } from './targets';
 
 export interface BenchResults {
   smoke: boolean;
@@ -21,6 +22,7 @@ export interface BenchResults {
   loadAverage: { start: number[]; end: number[] };
   machine: MachineInfo;
   emit: EmitResult[];
+  parse: ParseResult[];
   overhead: OverheadResult[];
   soak: SoakResult;
 }
@@ -92,13 +94,33 @@ function emitSection(emit: EmitResult[]): string {
   return lines.join('\n');
 }
 
+function parseSection(parse: ParseResult[]): string {
+  const lines = [
+    '## 1b. Stream parsing per event',
+    '',
+    `Cutting a body into events and typing each: one ${parse[0]?.eventBytes ?? 200}-byte AG-UI \`TEXT_MESSAGE_CONTENT\` event per write,`,
+    "fed as the raw response sees it. `cvdiag` is the library's parser (bytes in; typed events with their byte size out);",
+    'the string variant includes the conversion of the write to bytes. `eventsource-parser` (npm) takes strings, gives the',
+    'whole data of each event, needs `JSON.parse` for the type, and cannot tell an event\'s byte size. Median and p99 of batch means.',
+    '',
+    '| parser | median µs/event | p99 µs/event | target ≤ 1 µs |',
+    '|---|---:|---:|---|',
+  ];
+  for (const r of parse) {
+    const target = r.variant.startsWith('cvdiag') ? mark(r.medianNs <= PARSE_TARGET_NS) : 'reference';
+    lines.push(`| ${r.variant} | ${us(r.medianNs)} | ${us(r.p99Ns)} | ${target} |`);
+  }
+  return lines.join('\n');
+}
+
 function overheadSection(overhead: OverheadResult[], config: BenchResults['config']): string {
   const lines = [
     '## 2. Request overhead',
     '',
     `autocannon (${config.connections} connections) over loopback. Per adapter the servers run side by side, each in its own`,
     `process; after a ${config.warmupSeconds} s warm-up each, they take turns in ${config.sliceSeconds} s slices, ${config.slices} rotations, so each`,
-    `config gets ${config.slices * config.sliceSeconds} s measured. \`sse\`: \`@Sse()\` streaming 10 events; \`json\`: a small JSON body. req/s is over all`,
+    `config gets ${config.slices * config.sliceSeconds} s measured. \`sse\`: \`@Sse()\` streaming 10 events; \`json\`: a small JSON body;`,
+    '`agui`: a POST SSE endpoint written by hand with `@Res()`, 20 AG-UI events (one write each). req/s is over all',
     'slices; p99 is the median of the slices\' p99; the ratio is the median over rotations of req/s against "no module" in the',
     'same rotation, [min–max] beside it. CPU/req: server process CPU (user + system) per request, median of slices, and',
     'what the module adds to it; steadier than req/s here, where autocannon shares the 2 cores (and can be the bottleneck',
@@ -169,7 +191,13 @@ function soakSection(soak: SoakResult): string {
 }
 
 export function renderReport(results: BenchResults, analysisFile: string): string {
-  const sections = [machineSection(results), emitSection(results.emit), overheadSection(results.overhead, results.config), soakSection(results.soak)];
+  const sections = [
+    machineSection(results),
+    emitSection(results.emit),
+    ...(results.parse ? [parseSection(results.parse)] : []),
+    overheadSection(results.overhead, results.config),
+    soakSection(results.soak),
+  ];
   if (!results.smoke && existsSync(analysisFile)) sections.push(readFileSync(analysisFile, 'utf8').trim());
   return `${sections.join('\n\n')}\n`;
 }

@@ -18,7 +18,7 @@ import { median } from './stats';
 
 export const ADAPTERS: AdapterName[] = ['express', 'fastify'];
 export const MODES: ModuleMode[] = ['none', 'disabled', 'default', 'debug', 'default-coalesced', 'debug-coalesced', ...REFERENCE_MODES];
-export const ENDPOINTS = ['sse', 'json'] as const;
+export const ENDPOINTS = ['sse', 'json', 'agui'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export interface SliceSample {
@@ -66,9 +66,16 @@ interface Running {
   rowsSoFar: number;
 }
 
-function load(url: string, connections: number, duration: number): Promise<autocannon.Result> {
+/** How each endpoint is asked: `agui` is a POST, as AG-UI clients send their runs. */
+const REQUESTS: Record<Endpoint, { method?: string; headers?: Record<string, string>; body?: string }> = {
+  sse: {},
+  json: {},
+  agui: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"threadId":"t1","runId":"r1","messages":[]}' },
+};
+
+function load(url: string, endpoint: Endpoint, connections: number, duration: number): Promise<autocannon.Result> {
   // autocannon only stops on a sample tick (1 s by default): sample at least as often as the run is long.
-  return autocannon({ url, connections, duration, timeout: 10, sampleInt: Math.min(1000, Math.max(50, duration * 1000)) });
+  return autocannon({ url, ...REQUESTS[endpoint], connections, duration, timeout: 10, sampleInt: Math.min(1000, Math.max(50, duration * 1000)) });
 }
 
 /** The servers of one adapter, started together (startup is mostly waiting on module loading). */
@@ -111,14 +118,14 @@ async function measureEndpoint(
     sent.set(r.mode, 0);
     slices.set(r.mode, []);
     if (config.warmupSeconds > 0) {
-      sent.set(r.mode, (await load(`${r.server.url}/${endpoint}`, config.connections, config.warmupSeconds)).requests.sent);
+      sent.set(r.mode, (await load(`${r.server.url}/${endpoint}`, endpoint, config.connections, config.warmupSeconds)).requests.sent);
     }
   }
   for (let slice = 0; slice < config.slices; slice++) {
     for (let k = 0; k < running.length; k++) {
       const r = running[(slice + k) % running.length]; // rotate who goes first
       const cpuBefore = await r.server.cpuMicros();
-      const result = await load(`${r.server.url}/${endpoint}`, config.connections, config.sliceSeconds);
+      const result = await load(`${r.server.url}/${endpoint}`, endpoint, config.connections, config.sliceSeconds);
       // Requests cut off when the slice ended are still being answered; let them finish before reading the CPU.
       await new Promise((resolve) => setTimeout(resolve, 30));
       const cpuUsed = (await r.server.cpuMicros()) - cpuBefore;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { forkForResult } from './child';
 import { BenchConfig, FULL, SMOKE } from './config';
 import type { EmitResult } from './emit-cost';
+import type { ParseResult } from './stream-parse';
 import { machineInfo } from './machine';
 import { outFile, ROOT } from './paths';
 import { BenchResults, renderReport } from './report';
@@ -52,6 +53,9 @@ async function main(): Promise<void> {
   const emit = await forkForResult<BenchConfig['emit'], EmitResult[]>('emit-cost.js', config.emit, 180_000);
   for (const r of emit) log(`  ${r.row} ${r.writer}: median ${(r.medianNs / 1000).toFixed(2)} µs, p99 ${(r.p99Ns / 1000).toFixed(2)} µs`);
 
+  const parse = await forkForResult<BenchConfig['parse'], ParseResult[]>('stream-parse.js', config.parse, 120_000);
+  for (const r of parse) log(`  parse ${r.variant}: median ${(r.medianNs / 1000).toFixed(2)} µs, p99 ${(r.p99Ns / 1000).toFixed(2)} µs per ${r.eventBytes}-byte event`);
+
   phase('2/3 request overhead');
   const overhead = await measureRequestOverhead(config.overhead, overheadRuntimes(), log);
 
@@ -66,6 +70,7 @@ async function main(): Promise<void> {
     loadAverage: { start: loadAtStart, end: loadavg() },
     machine,
     emit,
+    parse,
     overhead,
     soak,
   };

@@ -8,6 +8,9 @@ export const EMIT_MEDIAN_TARGET_NS: Record<RowKind, number> = {
 };
 export const EMIT_P99_TARGET_NS = 12_000;
 
+/** Cutting and typing one stream event (issue 10). */
+export const PARSE_TARGET_NS = 1_000;
+
 /** Minimum req/s as a fraction of "no module". */
 export const OVERHEAD_TARGET: Record<Exclude<ModuleMode, 'none' | ReferenceMode>, number> = {
   disabled: 0.99,

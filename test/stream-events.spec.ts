@@ -104,7 +104,9 @@ describe('stream format', () => {
 describe('JSON head', () => {
   it('reads top-level type, object and message from a prefix cut anywhere', () => {
     expect(readJsonHead('{"type":"RUN_ERROR","message":"bad \\"key\\" \\u0041"}')).toEqual({ type: 'RUN_ERROR', message: 'bad "key" A' });
-    expect(readJsonHead('{"x":[1,{"type":"no"}],"type":"yes","message":"cut he')).toEqual({ type: 'yes', message: 'cut he' });
+    expect(readJsonHead('{"x":[1,{"type":"no"}],"type":"RUN_ERROR","message":"cut he')).toEqual({ type: 'RUN_ERROR', message: 'cut he' });
+    // It stops once the type is known: nothing after it is read.
+    expect(readJsonHead('{"type":"TEXT_MESSAGE_CONTENT","message":"not read"')).toEqual({ type: 'TEXT_MESSAGE_CONTENT' });
     expect(readJsonHead('[{"type":"array"}]')).toEqual({});
     expect(readJsonHead('{"type":1,"object":"chat.completion.chunk"}')).toEqual({ object: 'chat.completion.chunk' });
   });

@@ -1,4 +1,5 @@
-import { CallHandler, Controller, DynamicModule, Get, Injectable, MessageEvent, Module, NestInterceptor, Sse } from '@nestjs/common';
+import { CallHandler, Controller, DynamicModule, Get, Injectable, MessageEvent, Module, NestInterceptor, Post, Res, Sse } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { from, interval, map, Observable, take } from 'rxjs';
@@ -32,8 +33,34 @@ const TOKENS: MessageEvent[] = Array.from({ length: SSE_EVENT_COUNT }, (_, index
   data: { index, token: `tok${index} ` },
 }));
 
+export const AGUI_EVENT_COUNT = 20;
+
+/** An AG-UI run as CopilotKit-style runtimes stream it: RUN_STARTED, message start, 16 content deltas, message end, RUN_FINISHED. */
+const AGUI_EVENTS: string[] = [
+  { type: 'RUN_STARTED', threadId: 't1', runId: 'r1' },
+  { type: 'TEXT_MESSAGE_START', messageId: 'm1', role: 'assistant' },
+  ...Array.from({ length: AGUI_EVENT_COUNT - 4 }, (_, index) => ({ type: 'TEXT_MESSAGE_CONTENT', messageId: 'm1', delta: `token ${index} ` })),
+  { type: 'TEXT_MESSAGE_END', messageId: 'm1' },
+  { type: 'RUN_FINISHED', threadId: 't1', runId: 'r1' },
+].map((event) => `data: ${JSON.stringify(event)}\n\n`);
+
+interface RawReply {
+  raw?: ServerResponse;
+  hijack?: () => void;
+}
+
 @Controller()
 export class BenchController {
+  /** POST SSE written by hand with @Res(), one write per AG-UI event (table 2's `agui` endpoint). */
+  @Post('agui')
+  agui(@Res() reply: RawReply & ServerResponse): void {
+    reply.hijack?.();
+    const res = reply.raw ?? reply;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    for (const event of AGUI_EVENTS) res.write(event);
+    res.end();
+  }
+
   /** The small JSON endpoint of table 2. */
   @Get('json')
   json(): { ok: boolean; items: number[]; message: string } {

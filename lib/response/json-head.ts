@@ -1,9 +1,10 @@
 /**
  * The top-level string fields `type`, `object` and `message` of a JSON object,
  * read from the first characters of a text that may be cut anywhere: one
- * forward pass, no parse of the whole value, nested values skipped. Used to
- * type stream events (AG-UI `type`, OpenAI `object`) and to read in-band error
- * messages. Fields the prefix does not reach are undefined.
+ * forward pass, no parse of the whole value, nested values skipped, and it
+ * stops as soon as the event's type is known (an error's message is read too).
+ * Used to type stream events (AG-UI `type`, OpenAI `object`) and to read
+ * in-band error messages. Fields the prefix does not reach are undefined.
  */
 export interface JsonHead {
   type?: string;
@@ -11,9 +12,10 @@ export interface JsonHead {
   message?: string;
 }
 
-const WANTED = new Set(['type', 'object', 'message']);
 /** A field value longer than this is cut (the message is scrubbed and bounded afterwards). */
 const MAX_VALUE_CHARS = 2048;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
 export function readJsonHead(text: string): JsonHead {
   const head: JsonHead = {};
@@ -22,22 +24,20 @@ export function readJsonHead(text: string): JsonHead {
   i++;
   for (;;) {
     i = skipSpace(text, i);
-    if (text.charCodeAt(i) !== 0x22 /* " */) return head;
-    const key = readString(text, i, 64);
-    if (key === undefined) return head;
-    i = skipSpace(text, key.end);
+    if (text.charCodeAt(i) !== QUOTE) return head;
+    const keyEnd = stringEnd(text, i);
+    if (keyEnd < 0) return head;
+    const key = keyEnd - i <= 9 ? text.slice(i + 1, keyEnd) : '';
+    i = skipSpace(text, keyEnd + 1);
     if (text.charCodeAt(i) !== 0x3a /* : */) return head;
     i = skipSpace(text, i + 1);
-    if (text.charCodeAt(i) === 0x22) {
-      const value = readString(text, i, MAX_VALUE_CHARS);
-      if (value === undefined) {
-        // Cut inside the string: keep what was read of a wanted field.
-        const partial = WANTED.has(key.value) ? readString(text, i, MAX_VALUE_CHARS, true) : undefined;
-        if (partial) head[key.value as keyof JsonHead] = partial.value;
-        return head;
-      }
-      if (WANTED.has(key.value) && head[key.value as keyof JsonHead] === undefined) head[key.value as keyof JsonHead] = value.value;
-      i = value.end;
+    const wanted = key === 'type' || key === 'object' || key === 'message';
+    if (text.charCodeAt(i) === QUOTE) {
+      const end = stringEnd(text, i);
+      if (wanted && head[key as keyof JsonHead] === undefined) head[key as keyof JsonHead] = unescape(text, i + 1, end < 0 ? text.length : end);
+      if (end < 0) return head;
+      i = end + 1;
+      if (isSettled(head)) return head;
     } else {
       i = skipValue(text, i);
       if (i < 0) return head;
@@ -46,6 +46,12 @@ export function readJsonHead(text: string): JsonHead {
     if (text.charCodeAt(i) !== 0x2c /* , */) return head;
     i++;
   }
+}
+
+/** Enough is known: a type (with its message, for an error), or an OpenAI chunk. */
+function isSettled(head: JsonHead): boolean {
+  if (head.type !== undefined) return head.type !== 'RUN_ERROR' || head.message !== undefined;
+  return head.object === 'chat.completion.chunk';
 }
 
 function skipSpace(text: string, i: number): number {
@@ -57,50 +63,57 @@ function skipSpace(text: string, i: number): number {
   return i;
 }
 
-/**
- * The JSON string starting at `start` (its opening quote), unescaped and cut to
- * `max` characters, and the index after its closing quote; undefined when the
- * text ends first (unless `partial`, which returns what was read).
- */
-function readString(text: string, start: number, max: number, partial = false): { value: string; end: number } | undefined {
-  let value = '';
+/** Index of the closing quote of the string opening at `start`, or -1 when the text ends first. */
+function stringEnd(text: string, start: number): number {
   let i = start + 1;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) return { value, end: i + 1 };
-    if (c === 0x5c /* \ */) {
-      const next = text[i + 1];
-      if (next === undefined) break;
-      if (next === 'u') {
-        const code = Number.parseInt(text.slice(i + 2, i + 6), 16);
-        if (text.length < i + 6 || Number.isNaN(code)) break;
-        if (value.length < max) value += String.fromCharCode(code);
-        i += 6;
-        continue;
-      }
-      if (value.length < max) value += ESCAPES[next] ?? next;
-      i += 2;
-      continue;
-    }
-    if (value.length < max) value += text[i];
-    i++;
+  for (;;) {
+    const quote = text.indexOf('"', i);
+    if (quote < 0) return -1;
+    // Escaped when preceded by an odd number of backslashes.
+    let backslashes = 0;
+    for (let j = quote - 1; j > start && text.charCodeAt(j) === BACKSLASH; j--) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+    i = quote + 1;
   }
-  return partial ? { value, end: text.length } : undefined;
 }
 
 const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f' };
+
+/** The characters between `from` and `to`, JSON escapes resolved, at most MAX_VALUE_CHARS. */
+function unescape(text: string, from: number, to: number): string {
+  const raw = text.slice(from, Math.min(to, from + 2 * MAX_VALUE_CHARS));
+  if (raw.indexOf('\\') < 0) return raw.slice(0, MAX_VALUE_CHARS);
+  let value = '';
+  for (let i = 0; i < raw.length && value.length < MAX_VALUE_CHARS; i++) {
+    const c = raw[i];
+    if (c !== '\\') {
+      value += c;
+      continue;
+    }
+    const next = raw[i + 1];
+    if (next === undefined) break;
+    if (next === 'u') {
+      const code = Number.parseInt(raw.slice(i + 2, i + 6), 16);
+      if (Number.isNaN(code) || raw.length < i + 6) break;
+      value += String.fromCharCode(code);
+      i += 5;
+    } else {
+      value += ESCAPES[next] ?? next;
+      i++;
+    }
+  }
+  return value;
+}
 
 /** Skips one value that is not a string (object, array, number, literal); -1 when the text ends inside it. */
 function skipValue(text: string, i: number): number {
   let depth = 0;
   while (i < text.length) {
     const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      // A string inside a nested value: skip it whole, escapes included.
-      i++;
-      while (i < text.length && text.charCodeAt(i) !== 0x22) i += text.charCodeAt(i) === 0x5c ? 2 : 1;
-      if (i >= text.length) return -1;
-      i++;
+    if (c === QUOTE) {
+      const end = stringEnd(text, i);
+      if (end < 0) return -1;
+      i = end + 1;
       continue;
     }
     if (c === 0x7b || c === 0x5b) depth++;

@@ -19,14 +19,22 @@ export interface StreamEvent {
   cut?: boolean;
 }
 
+export type EventListener = (event: StreamEvent) => void;
+
 /** An event longer than this, still unterminated, is counted and cut; memory never grows with it. */
 export const MAX_EVENT_BYTES = 1024 * 1024;
-/** Characters of a line kept for parsing (field name plus the start of its value). */
+/** Bytes of a line kept for parsing (field name plus the start of its value). */
 const LINE_HEAD_BYTES = 4096;
 /** Characters of an event's data kept to type it and to read an error message. */
 const DATA_HEAD_CHARS = 2048;
+/** Characters of an `event:` name kept (it is scrubbed and cut to 64 when written). */
+const EVENT_NAME_CHARS = 256;
 const LF = 0x0a;
 const CR = 0x0d;
+const COLON = 0x3a;
+const SPACE = 0x20;
+const DATA = Buffer.from('data');
+const EVENT = Buffer.from('event');
 
 const NDJSON_TYPES = /^application\/(x-ndjson|jsonl|x-jsonlines|jsonlines)\b/i;
 const SSE_TYPE = /^text\/event-stream\b/i;
@@ -43,19 +51,20 @@ export function streamFormatOf(contentType: unknown, sseRoute: boolean): StreamF
  * Cuts one response's body writes into events, however the writes fall: several
  * events in one write give several events, an event split over writes gives
  * one when it completes, `:` comments and blank lines alone (keep-alives, Nest's
- * header-commit newline) give none. Bounded: it keeps the first LINE_HEAD_BYTES
- * of the current line and the first DATA_HEAD_CHARS of the current event's data,
- * whatever the sizes written. Pure: it reports events, it writes nothing.
+ * header-commit newline) give none. Bounded: it keeps at most LINE_HEAD_BYTES of
+ * a line split across writes and DATA_HEAD_CHARS of an event's data, whatever
+ * the sizes written. Pure: it reports events, it writes nothing.
  */
 export class StreamEventParser {
   /** Events that were cut at MAX_EVENT_BYTES. */
   cutEvents = 0;
-  private line: Buffer[] = [];
-  private lineHeadBytes = 0;
-  /** Bytes of the current line so far, kept or not (a blank line has none). */
+  /** The start of a line split across writes. */
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  /** Bytes of the current line in earlier writes (0: the line starts in this write). */
   private lineBytes = 0;
   private afterCR = false;
-  /** Bytes of the event being read (0 between events). */
+  /** Bytes of the event being read. */
   private eventBytes = 0;
   private eventName: string | undefined;
   private dataLines = 0;
@@ -66,89 +75,109 @@ export class StreamEventParser {
   constructor(readonly format: StreamFormat) {}
 
   /** One write of the body; `onEvent` for every event it completes. */
-  feed(chunk: Buffer, onEvent: (event: StreamEvent) => void): void {
+  feed(chunk: Buffer, onEvent: EventListener): void {
     if (this.format === 'chunks') {
       onEvent({ type: 'chunk', bytes: chunk.length });
       return;
     }
     let start = 0;
-    if (this.afterCR && chunk[0] === LF) {
-      // The LF of a CRLF split across writes: part of the line already ended.
-      start = 1;
-      this.countBytes(1, onEvent);
+    if (this.afterCR) {
+      this.afterCR = false;
+      if (chunk[0] === LF) {
+        // The LF of a CRLF split across writes: its line already ended.
+        start = 1;
+        this.addBytes(1, onEvent);
+      }
     }
-    this.afterCR = false;
+    // Next CR, searched again only once passed: linear however many lines a write holds.
+    let nextCR = chunk.indexOf(CR, start);
     while (start < chunk.length) {
-      const end = lineEnd(chunk, start);
+      const lf = chunk.indexOf(LF, start);
+      if (nextCR >= 0 && nextCR < start) nextCR = chunk.indexOf(CR, start);
+      const end = nextCR >= 0 && (lf < 0 || nextCR < lf) ? nextCR : lf;
       if (end < 0) {
-        this.keepLinePart(chunk, start, chunk.length);
-        this.countBytes(chunk.length - start, onEvent);
+        this.keepPartial(chunk, start, chunk.length);
+        this.addBytes(chunk.length - start, onEvent);
         return;
       }
-      const terminator = chunk[end] === CR && chunk[end + 1] === LF ? 2 : 1;
-      if (chunk[end] === CR && end + 1 === chunk.length) this.afterCR = true;
-      this.keepLinePart(chunk, start, end);
-      this.countBytes(end + terminator - start, onEvent);
-      this.endLine(onEvent);
+      let terminator = 1;
+      if (chunk[end] === CR) {
+        if (end + 1 === chunk.length) this.afterCR = true;
+        else if (chunk[end + 1] === LF) terminator = 2;
+      }
+      this.addBytes(end + terminator - start, onEvent);
+      if (this.lineBytes === 0) {
+        this.line(chunk, start, end, onEvent);
+      } else {
+        this.keepPartial(chunk, start, end);
+        const whole = Buffer.concat(this.partial, this.partialBytes);
+        const blank = this.lineBytes + end - start === 0;
+        this.partial = [];
+        this.partialBytes = 0;
+        this.lineBytes = 0;
+        if (blank) this.line(whole, 0, 0, onEvent);
+        else this.line(whole, 0, whole.length, onEvent, true);
+      }
       start = end + terminator;
     }
   }
 
   /** The body ended: a last NDJSON line without its newline still counts (an unterminated SSE block does not, as in browsers). */
-  end(onEvent: (event: StreamEvent) => void): void {
-    if (this.format === 'ndjson' && this.lineBytes > 0) this.endLine(onEvent);
+  end(onEvent: EventListener): void {
+    if (this.format !== 'ndjson' || this.lineBytes === 0) return;
+    const whole = Buffer.concat(this.partial, this.partialBytes);
+    this.partial = [];
+    this.partialBytes = 0;
+    this.lineBytes = 0;
+    this.line(whole, 0, whole.length, onEvent, true);
   }
 
-  private keepLinePart(chunk: Buffer, from: number, to: number): void {
+  private keepPartial(chunk: Buffer, from: number, to: number): void {
     this.lineBytes += to - from;
-    if (this.skipping || this.lineHeadBytes >= LINE_HEAD_BYTES || to <= from) return;
-    const take = Math.min(to, from + LINE_HEAD_BYTES - this.lineHeadBytes);
-    this.line.push(chunk.subarray(from, take));
-    this.lineHeadBytes += take - from;
+    if (this.skipping || this.partialBytes >= LINE_HEAD_BYTES || to <= from) return;
+    const take = Math.min(to, from + LINE_HEAD_BYTES - this.partialBytes);
+    this.partial.push(chunk.subarray(from, take));
+    this.partialBytes += take - from;
   }
 
-  private countBytes(bytes: number, onEvent: (event: StreamEvent) => void): void {
+  private addBytes(bytes: number, onEvent: EventListener): void {
     this.eventBytes += bytes;
     if (!this.skipping && this.eventBytes >= MAX_EVENT_BYTES) {
       // An event that does not end: count it now, and skip the rest of it.
       this.cutEvents++;
       this.skipping = true;
-      onEvent({ ...this.describe(), bytes: this.eventBytes, cut: true });
+      const event = this.describe(this.eventBytes);
+      event.cut = true;
+      onEvent(event);
     }
   }
 
-  private endLine(onEvent: (event: StreamEvent) => void): void {
-    const blank = this.lineBytes === 0;
-    const text = this.lineHeadBytes === 0 ? '' : Buffer.concat(this.line, this.lineHeadBytes).toString('utf8');
-    this.line = [];
-    this.lineHeadBytes = 0;
-    this.lineBytes = 0;
+  /** One line, `buf[from..to)` without its terminator (`nonEmpty`: a line split across writes, never blank). */
+  private line(buf: Buffer, from: number, to: number, onEvent: EventListener, nonEmpty = false): void {
     if (this.format === 'ndjson') {
-      if (!this.skipping && text.trim() !== '') {
+      if (!this.skipping && hasContent(buf, from, to)) {
         this.dataLines = 1;
-        this.dataHead = text.slice(0, DATA_HEAD_CHARS);
-        onEvent({ ...this.describe(), bytes: this.eventBytes });
+        this.dataHead = buf.toString('utf8', from, Math.min(to, from + DATA_HEAD_CHARS));
+        onEvent(this.describe(this.eventBytes));
       }
       this.resetEvent();
       return;
     }
-    if (blank) {
+    if (to === from && !nonEmpty) {
       // A blank line ends the block: an event when it had data (a comment-only block is a keep-alive).
-      if (!this.skipping && this.dataLines > 0) onEvent({ ...this.describe(), bytes: this.eventBytes });
+      if (!this.skipping && this.dataLines > 0) onEvent(this.describe(this.eventBytes));
       this.resetEvent();
       return;
     }
-    if (this.skipping || text.charCodeAt(0) === 0x3a /* : comment */) return;
-    const colon = text.indexOf(':');
-    const field = colon < 0 ? text : text.slice(0, colon);
-    const value = colon < 0 ? '' : text.slice(text.charCodeAt(colon + 1) === 0x20 ? colon + 2 : colon + 1);
-    if (field === 'data') {
+    if (this.skipping || buf[from] === COLON) return;
+    if (isField(buf, from, to, DATA)) {
       if (this.dataHead.length < DATA_HEAD_CHARS) {
-        this.dataHead = (this.dataLines > 0 ? `${this.dataHead}\n${value}` : value).slice(0, DATA_HEAD_CHARS);
+        const value = buf.toString('utf8', valueStart(buf, from + DATA.length, to), Math.min(to, from + DATA.length + 2 + DATA_HEAD_CHARS));
+        this.dataHead = this.dataLines > 0 ? `${this.dataHead}\n${value}` : value;
       }
       this.dataLines++;
-    } else if (field === 'event') {
-      this.eventName = value;
+    } else if (isField(buf, from, to, EVENT)) {
+      this.eventName = buf.toString('utf8', valueStart(buf, from + EVENT.length, to), Math.min(to, from + EVENT.length + 2 + EVENT_NAME_CHARS));
     }
   }
 
@@ -160,27 +189,49 @@ export class StreamEventParser {
     this.skipping = false;
   }
 
-  /** The event read so far: its type, and what an error event says. */
-  private describe(): Omit<StreamEvent, 'bytes'> {
-    const data = this.dataHead;
+  /** The event read so far, typed, with what an error event says. */
+  private describe(bytes: number): StreamEvent {
     const named = this.eventName !== undefined && this.eventName !== '' ? this.eventName : undefined;
-    if (named !== undefined && named !== 'error') return { type: named };
-    const trimmed = data.trim();
-    if (named === undefined && trimmed === '[DONE]') return { type: 'done' };
-    const json = trimmed.startsWith('{') ? readJsonHead(trimmed) : undefined;
-    if (named === 'error') return { type: 'error', error: { type: 'error', message: json?.message ?? data } };
+    if (named !== undefined && named !== 'error') return { type: named, bytes };
+    const data = this.dataHead;
+    const first = firstNonSpace(data);
+    if (named === undefined && first === 0x5b /* [ */ && data.trim() === '[DONE]') return { type: 'done', bytes };
+    const json = first === 0x7b /* { */ ? readJsonHead(data) : undefined;
+    if (named === 'error') return { type: 'error', bytes, error: { type: 'error', message: json?.message ?? data } };
     if (json?.type !== undefined && json.type !== '') {
-      return json.type === 'RUN_ERROR' ? { type: json.type, error: { type: json.type, message: json.message ?? data } } : { type: json.type };
+      if (json.type === 'RUN_ERROR') return { type: json.type, bytes, error: { type: json.type, message: json.message ?? data } };
+      return { type: json.type, bytes };
     }
-    if (json?.object === 'chat.completion.chunk') return { type: 'chat.completion.chunk' };
-    return { type: 'message' };
+    return { type: json?.object === 'chat.completion.chunk' ? 'chat.completion.chunk' : 'message', bytes };
   }
 }
 
-/** Index of the next CR or LF at or after `from`, or -1. */
-function lineEnd(chunk: Buffer, from: number): number {
-  const lf = chunk.indexOf(LF, from);
-  const searchTo = lf < 0 ? chunk.length : lf;
-  for (let i = from; i < searchTo; i++) if (chunk[i] === CR) return i;
-  return lf;
+/** `buf[from..to)` is the field `name`: the name, then a colon or the end of the line. */
+function isField(buf: Buffer, from: number, to: number, name: Buffer): boolean {
+  const after = from + name.length;
+  if (after > to || (after < to && buf[after] !== COLON)) return false;
+  for (let i = 0; i < name.length; i++) if (buf[from + i] !== name[i]) return false;
+  return true;
+}
+
+/** Where a field's value starts: after the colon and one optional space. */
+function valueStart(buf: Buffer, colonAt: number, to: number): number {
+  if (colonAt >= to) return to;
+  return buf[colonAt + 1] === SPACE ? colonAt + 2 : colonAt + 1;
+}
+
+function hasContent(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = buf[i];
+    if (c !== SPACE && c !== 0x09 && c !== CR) return true;
+  }
+  return false;
+}
+
+function firstNonSpace(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return c;
+  }
+  return -1;
 }
