@@ -3,7 +3,9 @@ import { describe, expect, it } from '@jest/globals';
 import { agentAppModule } from './fixtures/agent-app';
 
 import { useApps, useCapture } from './support/harness';
-import { assertValidRows, lineOf, UUIDV7_PATTERN } from 'nestjs-cvdiag/testing';
+import { assertValidRows, lineOf, newTestId, UUIDV7_PATTERN } from 'nestjs-cvdiag/testing';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { send, sendRaw } from './support/http-client';
 import { ADAPTERS, waitFor } from './support/nest-app';
@@ -45,6 +47,47 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
   const apps = useApps();
 
   const terminals = () => capture.rows().filter((row) => row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted').length;
+
+  it('gives pipelined requests exactly one terminal each when the socket closes while they are queued', async () => {
+    const running = await apps.start(agentAppModule({ enabled: true }), adapter);
+    const ids = [newTestId(), newTestId(), newTestId()];
+    const paths = ['/answer?q=slow', '/json', '/endless'];
+    const socket = connect(Number(new URL(running.url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.on('error', () => undefined);
+    socket.write(paths.map((path, i) => `GET ${path} HTTP/1.1\r\nHost: localhost\r\nx-test-id: ${ids[i]}\r\n\r\n`).join(''));
+    await new Promise((resolve) => setTimeout(resolve, 30)); // the first answer takes 60 ms: the others are still queued
+    socket.destroy();
+    const terminalsOf = (id: string) =>
+      capture.rows().filter((row) => row.test_id === id && (row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted'));
+    await waitFor(() => ids.every((id) => terminalsOf(id).length > 0), 'a terminal for each pipelined request');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const id of ids) {
+      expect(terminalsOf(id).map((row) => row.boundary)).toEqual(['backend.sse.aborted']);
+      expect(terminalsOf(id)[0].metadata.termination_kind).toBe('rst');
+    }
+    assertValidRows(capture.rows());
+  });
+
+  it('decodes, then scrubs, then cuts or lowercases: encoded paths, the demo of x-aimock-context', async () => {
+    const running = await apps.start(agentAppModule({ enabled: true, tier: 'verbose' }), adapter);
+    const secrets = ['hunter2pass', 'sk-live-EncodedKey0123', 'u3pw0rdsecret', 'AKIAIOSFODNN7EXAMPLE', 'abcdefgh.ijklmnop.qrst'];
+    const requests = [
+      { path: '/p/Bearer%20abcdefgh.ijklmnop.qrst' },
+      { path: '/x/api_key%3Dhunter2pass' },
+      { path: '/sk-live-EncodedKey0123%2Fmore/rest' },
+      { path: '/db/postgres%3A%2F%2Fuser%3Au3pw0rdsecret%40host' },
+      { path: '/json', headers: { 'x-aimock-context': 'my-agent/AKIAIOSFODNN7EXAMPLE' } },
+    ];
+    for (const request of requests) await send(running.url, request);
+    await waitFor(() => terminals() === requests.length, 'terminals');
+    const rows = capture.rows();
+    assertValidRows(rows, { tier: 'verbose' });
+    for (const secret of secrets) expect(capture.text()).not.toContain(secret);
+    for (const secret of secrets) expect(capture.text().toLowerCase()).not.toContain(secret.toLowerCase());
+    const ingressPaths = rows.filter((row) => row.boundary === 'backend.request.ingress').map((row) => row.metadata.path);
+    expect(ingressPaths).toContain('/p/Bearer [REDACTED]');
+  });
 
   it('mints a UUIDv7 for non-UUID, empty, UUIDv4 and 10 KB x-test-id values', async () => {
     const running = await apps.start(agentAppModule({ enabled: true }), adapter);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { scrub } from 'nestjs-cvdiag';
 import { errorMetadata } from '../lib/http/error-metadata';
-import { redactUrlUserinfo } from '../lib/scrub/scrub';
+import { redactJwts, redactUrlUserinfo } from '../lib/scrub/scrub';
 import { repoRoot } from './support/repo-root';
 import { join } from 'node:path';
 import {
@@ -57,6 +57,11 @@ describe('scrub()', () => {
       if (!new RegExp(pattern.source, pattern.flags).test(input)) continue;
       found++;
       expect(needed.test(input)).toBe(true);
+    }
+    // JWTs have no regex (see redactJwts); their quick check is the literal `eyJ`.
+    if (redactJwts(input) !== input) {
+      found++;
+      expect(input.includes('eyJ')).toBe(true);
     }
     expect(found).toBeGreaterThan(0);
   });
@@ -126,6 +131,8 @@ describe('scrub()', () => {
       'api_key='.repeat(20_000),
       `${'a_'.repeat(50_000)}password`,
       `${'eyJ'.repeat(30_000)}.`,
+      'eyJ-'.repeat(25_000),
+      `${'eyJ-'.repeat(10_000)}.${'eyJ-'.repeat(10_000)}.`,
       `authorization:${' '.repeat(50_000)}x`,
     ];
     // scrub() only scans 2048 characters, so the patterns are run on the whole inputs directly.
@@ -134,8 +141,24 @@ describe('scrub()', () => {
         expect(typeof input.replace(pattern, '')).toBe('string');
       }
       expect(typeof redactUrlUserinfo(input)).toBe('string');
+      expect(typeof redactJwts(input)).toBe('string');
       expect(typeof scrub(input)).toBe('string');
     }
+  });
+});
+
+describe('JWTs', () => {
+  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.c2lnbmF0dXJl';
+  it.each([
+    [`token ${jwt} end`, 'token [REDACTED] end'],
+    [`(${jwt})`, '([REDACTED])'],
+    [`${jwt}.${jwt}`, '[REDACTED].[REDACTED]'],
+    [`x${jwt}`, `x${jwt}`], // no word boundary before it, as the pattern it replaces
+    ['eyJshort.abcdefgh.abcd', 'eyJshort.abcdefgh.abcd'],
+    ['eyJabcdefgh.short.abcd', 'eyJabcdefgh.short.abcd'],
+    [`eyJ-eyJ-eyJ-${jwt}`, '[REDACTED]'],
+  ])('%s → %s', (input, expected) => {
+    expect(redactJwts(input)).toBe(expected);
   });
 });
 

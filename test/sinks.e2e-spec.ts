@@ -166,6 +166,23 @@ describe.each(ADAPTERS)('sinks on %s', (adapter) => {
     expect(writes.maxBytes).toBeLessThanOrEqual(4096);
   });
 
+  it('a sink whose flush never settles holds shutdown for the 2 s bound, then Nest shuts down as usual', async () => {
+    const root = repoRoot();
+    const child = spawn(process.execPath, [join(root, 'test/fixtures/stuck-flush-shutdown.cjs'), builtCommonJsEntry()], {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await waitFor(() => stderr.includes('ready'), 'the app to start');
+    child.kill('SIGTERM');
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    // The other module's hook ran, and Nest re-raised the signal: the process ended by SIGTERM, not by a quiet exit 0.
+    expect(stderr).toContain('other module shut down on SIGTERM');
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' });
+  });
+
   it('a stdout whose reader went away (EPIPE) does not end the process', async () => {
     const root = repoRoot();
     const child = spawn(process.execPath, [join(root, 'test/fixtures/stdout-reader-gone.cjs'), builtCommonJsEntry()], {

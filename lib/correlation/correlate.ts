@@ -1,4 +1,4 @@
-import { scrub, sliceCodePoints } from '../scrub/scrub.js';
+import { decodePath, scrub, sliceCodePoints } from '../scrub/scrub.js';
 import { UUIDV7_PATTERN, uuidv7 } from '../envelope/ids.js';
 
 export const SLUG_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
@@ -55,25 +55,26 @@ function resolveTestId(header: string | undefined, adopt: boolean): string {
 
 function parseContextHeader(header: string | undefined): { slug: string; demo?: string } | undefined {
   if (header === undefined || header.length > MAX_HEADER_SCAN) return undefined;
-  const value = header.trim().toLowerCase();
+  const value = header.trim();
   const slash = value.indexOf('/');
-  const slug = slash < 0 ? value : value.slice(0, slash);
+  const slug = (slash < 0 ? value : value.slice(0, slash)).toLowerCase();
   if (!SLUG_PATTERN.test(slug)) return undefined;
   const demo = slash < 0 ? '' : value.slice(slash + 1).trim();
-  return demo ? { slug, demo: boundDemo(demo) } : { slug };
+  // Scrubbed before it is lowercased: `AKIA…` lowercased is no longer an AWS key id to the scrubber.
+  return demo ? { slug, demo: boundDemo(scrub(demo).toLowerCase()) } : { slug };
 }
 
-/** First segment of the request path (`/api/chat` → `api`), else `default`. */
+/** First segment of the request path (`/api/chat` → `api`), percent-decoded and scrubbed, else `default`. */
 function demoFromPath(path: string): string {
   const start = path.startsWith('/') ? 1 : 0;
   const end = path.indexOf('/', start);
   const segment = end < 0 ? path.slice(start) : path.slice(start, end);
-  return segment ? boundDemo(segment) : DEFAULT_DEMO;
+  return segment ? boundDemo(scrub(decodePath(segment))) : DEFAULT_DEMO;
 }
 
-function boundDemo(demo: string): string {
-  const clean = scrub(sliceCodePoints(demo, MAX_DEMO_CHARS));
-  return clean.length <= MAX_DEMO_CHARS ? clean : sliceCodePoints(clean, MAX_DEMO_CHARS);
+/** A scrubbed demo, cut to its bound (never cut before scrubbing: a cut could hide part of a secret). */
+function boundDemo(scrubbed: string): string {
+  return sliceCodePoints(scrubbed, MAX_DEMO_CHARS);
 }
 
 function firstValue(header: unknown): string | undefined {

@@ -97,9 +97,11 @@ export class CvdiagEmitter {
       }
     });
     let timer: NodeJS.Timeout | undefined;
+    // Not unref'd: during shutdown it may be all that keeps the process alive, and
+    // letting the process exit mid-shutdown would skip the other modules' hooks
+    // and Nest's re-raise of the signal. It holds the process for timeoutMs at most.
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);
-      timer.unref();
     });
     await Promise.race([Promise.all(flushes), deadline]);
     clearTimeout(timer);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { NODE_OBJECT_KEYS } from '../process-globals.js';
+import { stateOf } from './request-registry.js';
 import type { RequestState } from './request-state.js';
 
 type BodyMethod = (...args: unknown[]) => unknown;
@@ -8,6 +9,7 @@ type BodyMethod = (...args: unknown[]) => unknown;
 /** What one observed response needs; kept on the response so the wrappers below can be shared. */
 interface Observation {
   state: RequestState;
+  request: IncomingMessage;
   write: BodyMethod;
   end: BodyMethod;
   writeHead: BodyMethod;
@@ -29,6 +31,7 @@ export function observeResponse(state: RequestState, request: IncomingMessage, r
   const target = response as unknown as { [OBSERVATION]: Observation; write: BodyMethod; end: BodyMethod; writeHead: BodyMethod };
   target[OBSERVATION] = {
     state,
+    request,
     write: target.write,
     end: target.end,
     writeHead: target.writeHead,
@@ -40,6 +43,7 @@ export function observeResponse(state: RequestState, request: IncomingMessage, r
   target.writeHead = observedWriteHead as BodyMethod;
   response.on('finish', onFinish);
   response.on('close', onClose);
+  request.on('close', onRequestClose);
 }
 
 function observedWrite(this: ObservedResponse, chunk?: unknown, encoding?: unknown): unknown {
@@ -81,12 +85,26 @@ function onClose(this: ObservedResponse): void {
   terminate(this, false);
 }
 
+/**
+ * A pipelined request queued behind another response has a response with no
+ * socket yet: when the connection dies, Node destroys the request but that
+ * response never emits 'finish' or 'close'. A request closing on a destroyed
+ * socket, its response unfinished, is a response that never finished. (A
+ * request also closes once its body was read; its socket is alive then.)
+ */
+function onRequestClose(this: IncomingMessage): void {
+  const response = stateOf(this)?.rawResponse as ObservedResponse | undefined;
+  if (response === undefined || response.writableFinished || this.socket?.destroyed !== true) return;
+  terminate(response, false);
+}
+
 function terminate(response: ObservedResponse, finished: boolean): void {
   const observation = response[OBSERVATION];
   if (observation.done) return;
   observation.done = true;
   response.removeListener('finish', onFinish);
   response.removeListener('close', onClose);
+  observation.request.removeListener('close', onRequestClose);
   observation.stopWatchingTimeout();
   try {
     observation.state.terminate(finished);

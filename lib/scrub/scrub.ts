@@ -61,14 +61,85 @@ function isTokenChar(code: number): boolean {
  */
 const MIGHT_HOLD_SECRET = /[:=@]|bearer|[spr]k[-_]|gh[pousr]_|github_pat_|xox[abprs]-|AKIA|ASIA|AIza|hf_|eyJ/i;
 
+/** A percent-escape: text holding one may hide a secret from the patterns until it is decoded. */
+const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
+
+/**
+ * Secrets redacted. Percent-encoded text (`api_key%3D…` in a path or in an
+ * error message quoting one) is decoded first when a secret shows only
+ * decoded: then the decoded, scrubbed text is what is returned.
+ */
 function redactSecrets(text: string): string {
+  if (PERCENT_ESCAPE.test(text)) {
+    const decoded = decodePath(text);
+    if (decoded !== text) {
+      const scrubbed = redactDecoded(decoded);
+      if (scrubbed !== decoded) return scrubbed;
+    }
+  }
+  return redactDecoded(text);
+}
+
+function redactDecoded(text: string): string {
   if (!MIGHT_HOLD_SECRET.test(text)) return text;
   let out = redactUrlUserinfo(text);
   // Most texts with a `:` (URLs, "Error: …") hold no key name, bearer or key prefix: skip those passes.
   if (NEEDED_FOR_KEY_VALUE.test(out)) out = out.replace(KEY_VALUE_PATTERN, (_match, key: string, separator: string) => key + separator + REDACTED);
   if (NEEDED_FOR_BEARER.test(out)) out = out.replace(BEARER_PATTERN, `Bearer ${REDACTED}`);
   if (NEEDED_FOR_PROVIDER_KEY.test(out)) out = out.replace(PROVIDER_KEY_PATTERN, REDACTED);
+  if (out.includes('eyJ')) out = redactJwts(out);
   return out;
+}
+
+/** The three segments of a JWT: base64url runs of at least 11 (`eyJ` and 8 more), 8 and 4 characters. */
+const JWT_SEGMENT_MIN = [11, 8, 4] as const;
+
+/**
+ * JWTs (`eyJ…` `.` `…` `.` `…`, starting at a word boundary) → `[REDACTED]`.
+ * Not a regex: a pattern that needs a `.` after a greedy run backtracks over
+ * the run from every `eyJ` in it (`'eyJ-'.repeat(512)` took 2 ms). Here a
+ * candidate that fails resumes the search past everything it scanned: any
+ * later start inside those runs ends where they end and fails the same way.
+ * One forward pass: linear time.
+ */
+export function redactJwts(text: string): string {
+  let out = '';
+  let copiedUpTo = 0;
+  let at = text.indexOf('eyJ');
+  while (at >= 0) {
+    if (at > 0 && isWordChar(text.charCodeAt(at - 1))) {
+      at = text.indexOf('eyJ', at + 1);
+      continue;
+    }
+    let cursor = at;
+    let segmentStart = at;
+    let matched = true;
+    for (let segment = 0; segment < JWT_SEGMENT_MIN.length; segment++) {
+      while (cursor < text.length && isBase64UrlChar(text.charCodeAt(cursor))) cursor++;
+      const long = cursor - segmentStart >= JWT_SEGMENT_MIN[segment];
+      const last = segment === JWT_SEGMENT_MIN.length - 1;
+      if (!long || (!last && text.charCodeAt(cursor) !== 0x2e /* . */)) {
+        matched = false;
+        break;
+      }
+      if (!last) segmentStart = ++cursor;
+    }
+    if (matched) {
+      out += text.slice(copiedUpTo, at) + REDACTED;
+      copiedUpTo = cursor;
+    }
+    at = text.indexOf('eyJ', Math.max(cursor, at + 1));
+  }
+  return copiedUpTo === 0 ? text : out + text.slice(copiedUpTo);
+}
+
+function isBase64UrlChar(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x2d || code === 0x5f;
+}
+
+/** `\w` of a regex: what a word boundary is between. */
+function isWordChar(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x5f;
 }
 
 /**
@@ -138,6 +209,21 @@ function cycleSafeReplacer(): (key: string, value: unknown) => unknown {
     }
     return value;
   };
+}
+
+/**
+ * A URL path percent-decoded, so that `Bearer%20…` or `api_key%3D…` are seen
+ * for what they are: scrub the decoded text, and write that. A malformed
+ * escape does not fail: the escapes that decode to ASCII are decoded, the
+ * rest left as written.
+ */
+export function decodePath(path: string): string {
+  if (!path.includes('%')) return path;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path.replace(/%([0-7][0-9A-Fa-f])/g, (_escape, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  }
 }
 
 /** The first `max` UTF-16 units of `text`, one less if that would split a surrogate pair. */

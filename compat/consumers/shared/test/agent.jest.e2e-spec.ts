@@ -40,4 +40,13 @@ describe('agent (e2e)', () => {
     expect(request).toContainNoSecret('sk-proj-Example0123456789abcdefABCDEF');
     expect(request.first('backend.error.caught')?.metadata.stack_brief[0].file).toMatch(/^src\/llm\.client\.[tj]s$/);
   });
+
+  it('sees an AG-UI run that failed in band, though it ends 200', async () => {
+    const body = { threadId: 't1', runId: 'r1', prompt: 'fail' };
+    const { testId } = await streamRequest(app, { method: 'POST', path: '/agui/run', body });
+    const request = await cvdiag.request(testId);
+    expect(request).toHaveBoundariesInOrder(['sse.event', 'error.caught', 'response.complete']);
+    expect(request.first('backend.error.caught')?.metadata.exception_type).toBe('RUN_ERROR');
+    expect(request.terminal?.metadata).toMatchObject({ route: '/agui/run', last_event_type: 'RUN_ERROR' });
+  });
 });
