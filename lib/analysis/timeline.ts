@@ -64,7 +64,7 @@ function foldedDetail(rows: readonly CvdiagEnvelope[]): string {
   }
   const counts = new Map<string, number>();
   for (const row of rows) counts.set(String(row.metadata.event_type), (counts.get(String(row.metadata.event_type)) ?? 0) + 1);
-  return [...counts].map(([type, n]) => `${type} ×${n}`).join(', ');
+  return [...counts].map(([type, n]) => (n > 1 ? `${type} ×${n}` : type)).join(', ');
 }
 
 function detail(row: CvdiagEnvelope): string {
