@@ -50,12 +50,22 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
 
   it('gives pipelined requests exactly one terminal each when the socket closes while they are queued', async () => {
     const running = await apps.start(agentAppModule({ enabled: true }), adapter);
-    const ids = [newTestId(), newTestId(), newTestId()];
-    const paths = ['/answer?q=slow', '/json', '/endless'];
+    const ids = [newTestId(), newTestId(), newTestId(), newTestId()];
+    const requests = ['GET /answer?q=slow', 'GET /json', 'POST /json', 'GET /endless'];
+    const body = '{"queued":true}';
     const socket = connect(Number(new URL(running.url).port), '127.0.0.1');
     await once(socket, 'connect');
     socket.on('error', () => undefined);
-    socket.write(paths.map((path, i) => `GET ${path} HTTP/1.1\r\nHost: localhost\r\nx-test-id: ${ids[i]}\r\n\r\n`).join(''));
+    // The POST's body is read while it waits in the queue: its request closes early, its socket later.
+    socket.write(
+      requests
+        .map((line, i) =>
+          line.startsWith('POST')
+            ? `${line} HTTP/1.1\r\nHost: localhost\r\nx-test-id: ${ids[i]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`
+            : `${line} HTTP/1.1\r\nHost: localhost\r\nx-test-id: ${ids[i]}\r\n\r\n`,
+        )
+        .join(''),
+    );
     await new Promise((resolve) => setTimeout(resolve, 30)); // the first answer takes 60 ms: the others are still queued
     socket.destroy();
     const terminalsOf = (id: string) =>

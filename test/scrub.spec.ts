@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { scrub } from 'nestjs-cvdiag';
 import { errorMetadata } from '../lib/http/error-metadata';
-import { redactJwts, redactUrlUserinfo } from '../lib/scrub/scrub';
+import { redactJwts, redactUrlUserinfo, scrubPath } from '../lib/scrub/scrub';
 import { repoRoot } from './support/repo-root';
 import { join } from 'node:path';
 import {
@@ -147,6 +147,28 @@ describe('scrub()', () => {
   });
 });
 
+describe('percent-encoded text', () => {
+  it.each([
+    ['fetch failed ?api_key=AbC%2CdEf', ['AbC', 'dEf']],
+    ['postgres://app:s3cr%2Ft@db/x; token=abc', ['s3cr', 'abc']],
+    ['GET /x/api_key%3Dhunter2pass', ['hunter2pass']],
+    ['/p/Bearer%20abcdefgh.ijklmnop.qrst', ['abcdefgh.ijklmnop']],
+  ])('%s: scrubbed as written, then decoded and scrubbed again', (input, parts) => {
+    const output = scrub(input);
+    for (const part of parts) expect(output).not.toContain(part);
+    expect(output).toContain('[REDACTED]');
+  });
+
+  it('keeps the text as written when decoding reveals nothing', () => {
+    expect(scrub('/files/report%202026.pdf')).toBe('/files/report%202026.pdf');
+  });
+
+  it('scrubPath gives the decoded path, scrubbed', () => {
+    expect(scrubPath('/db/postgres%3A%2F%2Fuser%3Apw0rd%40host')).toBe('/db/postgres://[REDACTED]@host');
+    expect(scrubPath('/files/report%202026.pdf')).toBe('/files/report 2026.pdf');
+  });
+});
+
 describe('JWTs', () => {
   const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.c2lnbmF0dXJl';
   it.each([
@@ -157,6 +179,7 @@ describe('JWTs', () => {
     ['eyJshort.abcdefgh.abcd', 'eyJshort.abcdefgh.abcd'],
     ['eyJabcdefgh.short.abcd', 'eyJabcdefgh.short.abcd'],
     [`eyJ-eyJ-eyJ-${jwt}`, '[REDACTED]'],
+    ['eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.sk-abcdefghijkl', '[REDACTED]'],
   ])('%s → %s', (input, expected) => {
     expect(redactJwts(input)).toBe(expected);
   });

@@ -59,6 +59,25 @@ describe('SSE events from body writes', () => {
     ]);
   });
 
+  it('takes CR alone as a line end', () => {
+    expect(parse('sse', ['data: {"type":"A"}\r\rdata: b\r\r']).map((event) => event.type)).toEqual(['A', 'message']);
+    expect(parse('sse', ['\r'.repeat(10_000)])).toEqual([]);
+  });
+
+  it('counts a complete event over 1 MiB written at once, whole and typed; a comment-only block of that size is no event', () => {
+    const huge = `data: {"type":"BIG","pad":"${'x'.repeat(MAX_EVENT_BYTES)}"}\n\n`;
+    expect(parse('sse', [huge])).toEqual([{ type: 'BIG', bytes: Buffer.byteLength(huge) }]);
+    expect(parse('sse', [`: ${'x'.repeat(MAX_EVENT_BYTES)}\n\n`, 'data: after\n\n']).map((event) => event.type)).toEqual(['message']);
+  });
+
+  it('cuts a single endless data line, written in pieces', () => {
+    const parser = new StreamEventParser('sse');
+    const events: StreamEvent[] = [];
+    parser.feed(Buffer.from('data: '), (event) => events.push(event));
+    for (let i = 0; i < 20; i++) parser.feed(Buffer.alloc(64 * 1024, 0x78), (event) => events.push(event));
+    expect(events).toEqual([expect.objectContaining({ cut: true })]);
+  });
+
   it('does not count an unterminated last block (as browsers do), nor an event: line without data', () => {
     expect(parse('sse', ['event: x\n\n', 'data: {"type":"A"}\n'])).toEqual([]);
   });

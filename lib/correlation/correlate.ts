@@ -1,4 +1,4 @@
-import { decodePath, scrub, sliceCodePoints } from '../scrub/scrub.js';
+import { scrub, scrubPath, sliceCodePoints } from '../scrub/scrub.js';
 import { UUIDV7_PATTERN, uuidv7 } from '../envelope/ids.js';
 
 export const SLUG_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
@@ -69,7 +69,7 @@ function demoFromPath(path: string): string {
   const start = path.startsWith('/') ? 1 : 0;
   const end = path.indexOf('/', start);
   const segment = end < 0 ? path.slice(start) : path.slice(start, end);
-  return segment ? boundDemo(scrub(decodePath(segment))) : DEFAULT_DEMO;
+  return segment ? boundDemo(scrubPath(segment)) : DEFAULT_DEMO;
 }
 
 /** A scrubbed demo, cut to its bound (never cut before scrubbing: a cut could hide part of a secret). */

@@ -59,10 +59,10 @@ export class BodyAccounting {
     this.countPiece(chunk, encoding, size);
   }
 
-  /** The body ended (the response finished or closed): count what is still held. */
-  endOfBody(): void {
+  /** The body ended: count what is still held (a last NDJSON line without newline only when the body finished). */
+  endOfBody(finished: boolean): void {
     this.commitPendingChunk();
-    this.parser?.end((event) => this.onEvent(event));
+    if (finished) this.parser?.end((event) => this.onEvent(event));
   }
 
   /**

@@ -192,7 +192,8 @@ function describeFile(location: string): DescribedFile {
 }
 
 function originOf(location: string, path: string): FrameOrigin {
-  if (location.startsWith('node:') || location.startsWith('internal/') || location === 'native' || location === '<anonymous>') {
+  // Node's modules, and V8's own frames without a file (`<anonymous>`, `index 0` of Promise.all, `native`).
+  if (location.startsWith('node:') || location.startsWith('internal/') || !(location.includes('/') || location.includes('\\'))) {
     return 'node';
   }
   if (CVDIAG_ROOT && path.startsWith(CVDIAG_ROOT + sep)) return 'cvdiag';

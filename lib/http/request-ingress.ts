@@ -3,7 +3,7 @@ import { correlate } from '../correlation/correlate.js';
 import { pickEdgeHeaders } from '../correlation/edge-headers.js';
 import { tierAllows } from '../envelope/boundaries.js';
 import { uuidv7 } from '../envelope/ids.js';
-import { decodePath, scrub } from '../scrub/scrub.js';
+import { scrubPath } from '../scrub/scrub.js';
 import type { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
 import { isSkipDecoratorInUse } from './skip-cvdiag.decorator.js';
 import { attachState, ignoreReason, markIgnored, stateOf } from './request-registry.js';
@@ -56,7 +56,7 @@ export function beginRequest(
       durationMs: null,
       metadata: {
         method: typeof request.method === 'string' ? request.method.slice(0, 32) : 'UNKNOWN',
-        path: scrub(decodePath(path)),
+        path: scrubPath(path),
         content_length: parseContentLength(headers['content-length']),
       },
       edgeHeaders: pickEdgeHeaders((name) => headers[name]),

@@ -12,6 +12,9 @@ import { routeTemplateOf } from './route-metadata.js';
 
 type TerminationKind = 'rst' | 'timeout' | 'chunk_error';
 
+/** Error events of one response written as `error.caught`, at most (the rest are still counted as events). */
+const MAX_IN_BAND_ERRORS = 32;
+
 /**
  * Everything CVDIAG tracks about one HTTP request, kept on the raw Node request
  * (see `request-registry.ts`) so the ingress listener, guard, interceptor and
@@ -34,6 +37,7 @@ export class RequestState extends CorrelationContext {
   private streamErrored = false;
   /** An exception escaped to Nest: an SSE `error` event after it is Nest reporting that same exception. */
   private escapedError = false;
+  private inBandErrors = 0;
   private timedOut = false;
   private errorsSeen?: WeakSet<object>;
   private primitiveErrorSeen = false;
@@ -107,6 +111,8 @@ export class RequestState extends CorrelationContext {
    */
   recordInBandError(type: string, message: string): void {
     if (this.terminated || (type === 'error' && this.escapedError)) return;
+    // A stream that reports errors event after event must not flood the sinks.
+    if (++this.inBandErrors > MAX_IN_BAND_ERRORS) return;
     this.emit({
       boundary: 'backend.error.caught',
       outcome: 'err',
@@ -139,7 +145,7 @@ export class RequestState extends CorrelationContext {
    */
   terminate(finished: boolean): void {
     if (this.terminated) return;
-    this.body.endOfBody();
+    this.body.endOfBody(finished);
     const response = this.rawResponse;
     const durationMs = elapsedMs(this.startMs);
     const ending = { method: this.method(), route: routeTemplateOf(this.routedRequest), last_event_type: this.body.lastEventType };

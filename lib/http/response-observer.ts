@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { NODE_OBJECT_KEYS } from '../process-globals.js';
-import { stateOf } from './request-registry.js';
 import type { RequestState } from './request-state.js';
 
 type BodyMethod = (...args: unknown[]) => unknown;
@@ -9,11 +8,10 @@ type BodyMethod = (...args: unknown[]) => unknown;
 /** What one observed response needs; kept on the response so the wrappers below can be shared. */
 interface Observation {
   state: RequestState;
-  request: IncomingMessage;
   write: BodyMethod;
   end: BodyMethod;
   writeHead: BodyMethod;
-  stopWatchingTimeout: () => void;
+  stopWatchingSocket: () => void;
   done: boolean;
 }
 
@@ -31,11 +29,10 @@ export function observeResponse(state: RequestState, request: IncomingMessage, r
   const target = response as unknown as { [OBSERVATION]: Observation; write: BodyMethod; end: BodyMethod; writeHead: BodyMethod };
   target[OBSERVATION] = {
     state,
-    request,
     write: target.write,
     end: target.end,
     writeHead: target.writeHead,
-    stopWatchingTimeout: watchSocketTimeout(request.socket, state),
+    stopWatchingSocket: watchSocket(request.socket, state),
     done: false,
   };
   target.write = observedWrite as BodyMethod;
@@ -43,7 +40,6 @@ export function observeResponse(state: RequestState, request: IncomingMessage, r
   target.writeHead = observedWriteHead as BodyMethod;
   response.on('finish', onFinish);
   response.on('close', onClose);
-  request.on('close', onRequestClose);
 }
 
 function observedWrite(this: ObservedResponse, chunk?: unknown, encoding?: unknown): unknown {
@@ -85,27 +81,13 @@ function onClose(this: ObservedResponse): void {
   terminate(this, false);
 }
 
-/**
- * A pipelined request queued behind another response has a response with no
- * socket yet: when the connection dies, Node destroys the request but that
- * response never emits 'finish' or 'close'. A request closing on a destroyed
- * socket, its response unfinished, is a response that never finished. (A
- * request also closes once its body was read; its socket is alive then.)
- */
-function onRequestClose(this: IncomingMessage): void {
-  const response = stateOf(this)?.rawResponse as ObservedResponse | undefined;
-  if (response === undefined || response.writableFinished || this.socket?.destroyed !== true) return;
-  terminate(response, false);
-}
-
 function terminate(response: ObservedResponse, finished: boolean): void {
   const observation = response[OBSERVATION];
   if (observation.done) return;
   observation.done = true;
   response.removeListener('finish', onFinish);
   response.removeListener('close', onClose);
-  observation.request.removeListener('close', onRequestClose);
-  observation.stopWatchingTimeout();
+  observation.stopWatchingSocket();
   try {
     observation.state.terminate(finished);
   } catch (error) {
@@ -126,13 +108,17 @@ const SOCKET_REQUESTS = NODE_OBJECT_KEYS.socketRequests;
 type WatchedSocket = Socket & { [SOCKET_REQUESTS]?: Set<RequestState> };
 
 /**
- * Marks the requests of a socket as timed out when the server's socket timeout
- * fires. One listener per socket, however many requests it carries (pipelining
- * would otherwise trip the max-listeners warning). A socket 'timeout' listener
- * does not change Node's handling of the timeout, which only looks at listeners
- * on the request, the response and the server.
+ * The requests of one socket (pipelining puts several on it), with one pair of
+ * listeners per socket however many it carries:
+ * - 'timeout': the server's socket timeout fired, so their responses end as
+ *   timed out (a socket listener does not change Node's handling of the
+ *   timeout, which looks only at the request, response and server);
+ * - 'close': a request queued behind another response has a response with no
+ *   socket yet, which never emits 'finish' or 'close' when the connection dies
+ *   (nor does its request when its body was already read): every request the
+ *   socket still carries ends as not finished.
  */
-function watchSocketTimeout(socket: Socket | null | undefined, state: RequestState): () => void {
+function watchSocket(socket: Socket | null | undefined, state: RequestState): () => void {
   const watched = socket as WatchedSocket | null | undefined;
   if (!watched || typeof watched.on !== 'function') return () => undefined;
   let requests = watched[SOCKET_REQUESTS];
@@ -142,6 +128,12 @@ function watchSocketTimeout(socket: Socket | null | undefined, state: RequestSta
     watched[SOCKET_REQUESTS] = set;
     watched.on('timeout', () => {
       for (const pending of set) pending.markTimedOut();
+    });
+    watched.once('close', () => {
+      for (const pending of [...set]) {
+        const response = pending.rawResponse as ObservedResponse;
+        terminate(response, response.writableFinished && !response.destroyed);
+      }
     });
   }
   requests.add(state);

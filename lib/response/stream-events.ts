@@ -84,20 +84,22 @@ export class StreamEventParser {
     if (this.afterCR) {
       this.afterCR = false;
       if (chunk[0] === LF) {
-        // The LF of a CRLF split across writes: its line already ended.
+        // The LF of a CRLF split across writes: its line already ended (its byte is counted with what follows).
         start = 1;
-        this.addBytes(1, onEvent);
+        this.eventBytes += 1;
       }
     }
-    // Next CR, searched again only once passed: linear however many lines a write holds.
+    // The next CR and LF, each searched again only once passed: linear however many lines a write holds.
     let nextCR = chunk.indexOf(CR, start);
+    let nextLF = chunk.indexOf(LF, start);
     while (start < chunk.length) {
-      const lf = chunk.indexOf(LF, start);
       if (nextCR >= 0 && nextCR < start) nextCR = chunk.indexOf(CR, start);
-      const end = nextCR >= 0 && (lf < 0 || nextCR < lf) ? nextCR : lf;
+      if (nextLF >= 0 && nextLF < start) nextLF = chunk.indexOf(LF, start);
+      const end = nextCR >= 0 && (nextLF < 0 || nextCR < nextLF) ? nextCR : nextLF;
       if (end < 0) {
         this.keepPartial(chunk, start, chunk.length);
-        this.addBytes(chunk.length - start, onEvent);
+        this.eventBytes += chunk.length - start;
+        this.cutIfTooLong(onEvent);
         return;
       }
       let terminator = 1;
@@ -105,7 +107,8 @@ export class StreamEventParser {
         if (end + 1 === chunk.length) this.afterCR = true;
         else if (chunk[end + 1] === LF) terminator = 2;
       }
-      this.addBytes(end + terminator - start, onEvent);
+      // The line's bytes belong to the event it ends or continues.
+      this.eventBytes += end + terminator - start;
       if (this.lineBytes === 0) {
         this.line(chunk, start, end, onEvent);
       } else {
@@ -120,6 +123,8 @@ export class StreamEventParser {
       }
       start = end + terminator;
     }
+    // Checked once per write: an event that ends within the write is never cut.
+    this.cutIfTooLong(onEvent);
   }
 
   /** The body ended: a last NDJSON line without its newline still counts (an unterminated SSE block does not, as in browsers). */
@@ -136,20 +141,30 @@ export class StreamEventParser {
     this.lineBytes += to - from;
     if (this.skipping || this.partialBytes >= LINE_HEAD_BYTES || to <= from) return;
     const take = Math.min(to, from + LINE_HEAD_BYTES - this.partialBytes);
-    this.partial.push(chunk.subarray(from, take));
+    // A copy: the app may reuse its buffer once the write is done.
+    this.partial.push(Buffer.from(chunk.subarray(from, take)));
     this.partialBytes += take - from;
   }
 
-  private addBytes(bytes: number, onEvent: EventListener): void {
-    this.eventBytes += bytes;
-    if (!this.skipping && this.eventBytes >= MAX_EVENT_BYTES) {
-      // An event that does not end: count it now, and skip the rest of it.
-      this.cutEvents++;
-      this.skipping = true;
-      const event = this.describe(this.eventBytes);
-      event.cut = true;
-      onEvent(event);
-    }
+  /**
+   * An event still open past MAX_EVENT_BYTES is counted now (when it has data:
+   * a run of comments is no event) and the rest of it skipped.
+   */
+  private cutIfTooLong(onEvent: EventListener): void {
+    if (this.skipping || this.eventBytes <= MAX_EVENT_BYTES) return;
+    this.skipping = true;
+    if (this.format === 'sse' && this.dataLines === 0 && !this.partialIsData()) return;
+    this.cutEvents++;
+    const event = this.describe(this.eventBytes);
+    event.cut = true;
+    onEvent(event);
+  }
+
+  /** The line still being written is a `data:` field (an endless one, when an event is cut). */
+  private partialIsData(): boolean {
+    if (this.partialBytes < DATA.length) return false;
+    const head = Buffer.concat(this.partial, Math.min(this.partialBytes, DATA.length + 1));
+    return isField(head, 0, head.length, DATA);
   }
 
   /** One line, `buf[from..to)` without its terminator (`nonEmpty`: a line split across writes, never blank). */

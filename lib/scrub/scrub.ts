@@ -65,29 +65,36 @@ const MIGHT_HOLD_SECRET = /[:=@]|bearer|[spr]k[-_]|gh[pousr]_|github_pat_|xox[ab
 const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
 
 /**
- * Secrets redacted. Percent-encoded text (`api_key%3D…` in a path or in an
- * error message quoting one) is decoded first when a secret shows only
- * decoded: then the decoded, scrubbed text is what is returned.
+ * Secrets redacted, as written and then percent-decoded: the text is scrubbed
+ * as it is first (decoding could end a value early, `%2C` becoming a `,`, and
+ * leave the rest of it), and when what remains still holds escapes, it is
+ * decoded and scrubbed again, so `api_key%3D…` in a path or in an error message
+ * quoting one is found too. The decoded text is returned only when decoding
+ * revealed a secret.
  */
 function redactSecrets(text: string): string {
-  if (PERCENT_ESCAPE.test(text)) {
-    const decoded = decodePath(text);
-    if (decoded !== text) {
-      const scrubbed = redactDecoded(decoded);
-      if (scrubbed !== decoded) return scrubbed;
-    }
-  }
-  return redactDecoded(text);
+  const scrubbed = redactDecoded(text);
+  if (!PERCENT_ESCAPE.test(scrubbed)) return scrubbed;
+  const decoded = decodePath(scrubbed);
+  if (decoded === scrubbed) return scrubbed;
+  const again = redactDecoded(decoded);
+  return again === decoded ? scrubbed : again;
+}
+
+/** A URL path as rows carry it: scrubbed, percent-decoded, and scrubbed again (see redactSecrets). */
+export function scrubPath(path: string): string {
+  return scrub(decodePath(scrub(path)));
 }
 
 function redactDecoded(text: string): string {
   if (!MIGHT_HOLD_SECRET.test(text)) return text;
-  let out = redactUrlUserinfo(text);
+  // JWTs first: a key-shaped piece inside one (`…-sk-…`) must not break it up before it is seen whole.
+  let out = text.includes('eyJ') ? redactJwts(text) : text;
+  out = redactUrlUserinfo(out);
   // Most texts with a `:` (URLs, "Error: …") hold no key name, bearer or key prefix: skip those passes.
   if (NEEDED_FOR_KEY_VALUE.test(out)) out = out.replace(KEY_VALUE_PATTERN, (_match, key: string, separator: string) => key + separator + REDACTED);
   if (NEEDED_FOR_BEARER.test(out)) out = out.replace(BEARER_PATTERN, `Bearer ${REDACTED}`);
   if (NEEDED_FOR_PROVIDER_KEY.test(out)) out = out.replace(PROVIDER_KEY_PATTERN, REDACTED);
-  if (out.includes('eyJ')) out = redactJwts(out);
   return out;
 }
 

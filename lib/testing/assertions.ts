@@ -66,9 +66,8 @@ export function assertEndedWith(target: RowsLike, ending: CvdiagEnding, expected
 const SECRET_PIECE = 12;
 
 /**
- * No row holds the secret: neither whole (in any letter case) nor any
- * 12-character piece of it (a secret cut or partly scrubbed), in the rows as
- * written.
+ * No row holds the secret: neither whole nor any 12-character piece of it (a
+ * secret cut or partly scrubbed), in any letter case, in the rows as written.
  */
 export function assertNoSecret(target: RowsLike, secret: string): void {
   if (typeof secret !== 'string' || secret.length < 4) throw new CvdiagAssertionError('assertNoSecret: the secret must be a string of 4 characters or more');
@@ -76,11 +75,11 @@ export function assertNoSecret(target: RowsLike, secret: string): void {
   const lower = secret.toLowerCase();
   for (const row of rows) {
     const text = lineOf(row) ?? JSON.stringify(row);
+    const lowerText = text.toLowerCase();
     let leak: string | undefined;
-    if (text.toLowerCase().includes(lower)) leak = secret;
+    if (lowerText.includes(lower)) leak = secret;
     for (let i = 0; leak === undefined && i + SECRET_PIECE <= secret.length; i++) {
-      const piece = secret.slice(i, i + SECRET_PIECE);
-      if (text.includes(piece)) leak = piece;
+      if (lowerText.includes(lower.slice(i, i + SECRET_PIECE))) leak = secret.slice(i, i + SECRET_PIECE);
     }
     if (leak !== undefined) {
       throw new CvdiagAssertionError(

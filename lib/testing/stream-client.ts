@@ -44,7 +44,8 @@ export class TestStream implements AsyncIterable<SseEvent> {
   readonly finished: Promise<StreamEnd>;
   private text = '';
   private ended: StreamEnd | undefined;
-  private wake: (() => void) | undefined;
+  /** Readers waiting for the next event or the end. */
+  private waiting: Array<() => void> = [];
   private resolveFinished!: (end: StreamEnd) => void;
 
   /** @internal */
@@ -86,7 +87,7 @@ export class TestStream implements AsyncIterable<SseEvent> {
   async nextEvent(): Promise<SseEvent | undefined> {
     while (this.taken >= this.events.length) {
       if (this.ended) return undefined;
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     return this.events[this.taken++];
   }
@@ -109,9 +110,9 @@ export class TestStream implements AsyncIterable<SseEvent> {
   }
 
   private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const wake of waiting) wake();
   }
 
   private end(how: StreamEnd): void {
@@ -122,18 +123,31 @@ export class TestStream implements AsyncIterable<SseEvent> {
   }
 }
 
-/** Sends the request and resolves once the response's status and headers arrived. */
-export async function openStream(target: RequestTarget, request: TestRequest): Promise<TestStream> {
+/**
+ * Sends the request and resolves once the response's status and headers
+ * arrived; rejects (and closes the connection) when they have not after
+ * `headersTimeoutMs` (default 10000).
+ */
+export async function openStream(target: RequestTarget, request: TestRequest & { headersTimeoutMs?: number }): Promise<TestStream> {
   const base = await baseUrlOf(target);
   const testId = request.testId ?? newTestId();
   const { body, contentType } = encodeBody(request.body);
   const headers: Record<string, string> = { ...(contentType ? { 'content-type': contentType } : {}), ...request.headers, 'x-test-id': testId };
   const method = request.method ?? (body === undefined ? 'GET' : 'POST');
+  const timeoutMs = request.headersTimeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
     const clientRequest = httpRequest(`${base}${request.path}`, { method, headers, agent: false }, (response) => {
+      clearTimeout(timer);
       resolve(new TestStream(testId, clientRequest, response));
     });
-    clientRequest.on('error', reject);
+    const timer = setTimeout(() => {
+      clientRequest.destroy();
+      reject(new Error(`${method} ${request.path} (x-test-id ${testId}): no response headers after ${timeoutMs} ms`));
+    }, timeoutMs);
+    clientRequest.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     clientRequest.end(body);
   });
 }
@@ -143,7 +157,7 @@ export interface StreamRequestOptions extends TestRequest {
   disconnectAfterEvents?: number;
   /** Disconnect this many ms after the response headers arrived. */
   disconnectAfterMs?: number;
-  /** Give up (disconnect and reject) after this many ms. Default 10000. */
+  /** Give up (disconnect and reject) when the headers, or the end, take longer than this many ms. Default 10000. */
   timeoutMs?: number;
 }
 
@@ -163,7 +177,7 @@ export interface StreamResult {
  * and plain responses alike.
  */
 export async function streamRequest(target: RequestTarget, options: StreamRequestOptions): Promise<StreamResult> {
-  const stream = await openStream(target, options);
+  const stream = await openStream(target, { ...options, headersTimeoutMs: options.timeoutMs });
   const timers: NodeJS.Timeout[] = [];
   let timedOut = false;
   if (options.disconnectAfterMs !== undefined) timers.push(setTimeout(() => stream.disconnect(), options.disconnectAfterMs));
