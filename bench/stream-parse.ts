@@ -9,7 +9,7 @@
  * Interleaved batch by batch in one child process.
  */
 import { createParser } from 'eventsource-parser';
-import { StreamEventParser } from '../lib/response/stream-events';
+import { bytesOfWrite, StreamEventParser } from '../lib/response/stream-events';
 import { runAsChild } from './child';
 import { median, quantile } from './stats';
 
@@ -52,7 +52,7 @@ async function measure(config: ParseConfig): Promise<ParseResult[]> {
   });
   const variants: Array<{ variant: ParseVariant; run: (n: number) => void; samples: number[] }> = [
     { variant: 'cvdiag (Buffer write)', run: (n) => { for (let i = 0; i < n; i++) ours.feed(bytes, onEvent); }, samples: [] },
-    { variant: 'cvdiag (string write)', run: (n) => { for (let i = 0; i < n; i++) ours.feed(Buffer.from(text, 'utf8'), onEvent); }, samples: [] },
+    { variant: 'cvdiag (string write)', run: (n) => { for (let i = 0; i < n; i++) ours.feed(bytesOfWrite(text, 'utf8')!, onEvent); }, samples: [] },
     { variant: 'eventsource-parser + JSON.parse', run: (n) => { for (let i = 0; i < n; i++) library.feed(text); }, samples: [] },
   ];
   for (let batch = 0; batch < config.warmupBatches + config.batches; batch++) {

@@ -16,7 +16,8 @@ import type { CvdiagRuntime } from './runtime/cvdiag-runtime.js';
  * misunderstood object.
  *
  * Module-level caches elsewhere (id pool, timestamp string, stack file names,
- * route facts) hold no decisions, only derived values, and may be one per build.
+ * route facts, event names, the stream parser's scratch buffer) hold no
+ * decisions, only derived values or scratch space, and may be one per build.
  */
 export interface ProcessGlobals {
   /** The AsyncLocalStorage of requests and decorated calls (see context/cvdiag-storage.ts). */

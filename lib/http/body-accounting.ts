@@ -1,6 +1,6 @@
 import { tierAllows } from '../envelope/boundaries.js';
 import { elapsedMs, monoMs } from '../envelope/ids.js';
-import { StreamEvent, StreamEventParser, streamFormatOf } from '../response/stream-events.js';
+import { bytesOfWrite, StreamEvent, StreamEventParser, streamFormatOf } from '../response/stream-events.js';
 import { scrub } from '../scrub/scrub.js';
 import type { RequestState } from './request-state.js';
 
@@ -90,8 +90,8 @@ export class BodyAccounting {
       this.pendingChunk = size;
       return;
     }
-    const bytes = toBuffer(chunk, encoding);
-    if (bytes !== undefined) parser.feed(bytes, (event) => this.onEvent(event));
+    const bytes = bytesOfWrite(chunk, encoding);
+    if (bytes !== undefined) parser.feed(bytes, this.onEvent);
   }
 
   private formatNow() {
@@ -105,11 +105,12 @@ export class BodyAccounting {
     this.streamEvent('chunk', size);
   }
 
-  private onEvent(event: StreamEvent): void {
+  /** A parsed event (an arrow function: the parser gets it as is, with no closure per write). */
+  private readonly onEvent = (event: StreamEvent): void => {
     this.streamEvent(event.type, event.bytes);
     if (event.error) this.request.recordInBandError(event.error.type, event.error.message);
     if (event.cut) this.request.runtime.faults.warn('event-cut', `a stream event reached ${event.bytes} bytes without ending; it was counted as one event and the rest of it skipped`);
-  }
+  };
 
   /** Not an event stream, and its length is declared: written whole unless more pieces follow. */
   private declaresWholeBody(): boolean {
@@ -164,13 +165,6 @@ function cleanEventType(raw: string): string {
     cleanTypes.set(raw, clean);
   }
   return clean;
-}
-
-/** A body chunk as bytes, without copying bytes that already are. */
-function toBuffer(chunk: unknown, encoding: unknown): Buffer | undefined {
-  if (typeof chunk === 'string') return Buffer.from(chunk, typeof encoding === 'string' && Buffer.isEncoding(encoding) ? encoding : 'utf8');
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  return undefined;
 }
 
 function chunkByteLength(chunk: unknown, encoding: unknown): number {

@@ -250,3 +250,23 @@ function firstNonSpace(text: string): number {
   }
   return -1;
 }
+
+/**
+ * Where string writes are encoded for the parser, instead of a new Buffer per
+ * write: parsing is synchronous and the parser copies what it keeps, so one
+ * buffer serves every response of the process (of this build).
+ */
+const scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** A body chunk as bytes, without copying bytes that already are; valid until the next call. */
+export function bytesOfWrite(chunk: unknown, encoding: unknown): Buffer | undefined {
+  if (typeof chunk === 'string') {
+    const charset = typeof encoding === 'string' && Buffer.isEncoding(encoding) ? encoding : 'utf8';
+    // A string of n characters is at most 3n UTF-8 bytes: encode in place when that fits.
+    if (chunk.length * 3 <= scratch.length) return scratch.subarray(0, scratch.write(chunk, 0, charset));
+    return Buffer.from(chunk, charset);
+  }
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  return undefined;
+}
+
