@@ -61,7 +61,6 @@ describe.each(ADAPTERS)('test kit on %s', (adapter) => {
       'request.ingress',
       'agent.enter',
       'llm.call.start',
-      'llm.call.heartbeat',
       'sse.event',
       'sse.event',
       'response.complete',
