@@ -16,6 +16,8 @@ export interface BenchConfig {
   };
   /** Stream parsing per event (table 1b). */
   parse: { batchSize: number; batches: number; warmupBatches: number };
+  /** scrub() per call (table 1c). */
+  scrub: { batchSize: number; batches: number; warmupBatches: number };
   overhead: {
     /** Per server and endpoint, before any slice is recorded. */
     warmupSeconds: number;
@@ -40,6 +42,7 @@ export const FULL: BenchConfig = {
   smoke: false,
   emit: { batchSize: 1000, batches: 300, warmupBatches: 30, singleRowsPerRound: 200 },
   parse: { batchSize: 1000, batches: 300, warmupBatches: 30 },
+  scrub: { batchSize: 200, batches: 100, warmupBatches: 10 },
   overhead: { warmupSeconds: 1.5, sliceSeconds: 1, slices: 6, connections: 10 },
   soak: { requests: 100_000, warmupRequests: 2_000, concurrency: 32, disconnectEvery: 5, maxSeconds: 150 },
 };
@@ -48,6 +51,7 @@ export const SMOKE: BenchConfig = {
   smoke: true,
   emit: { batchSize: 100, batches: 10, warmupBatches: 2, singleRowsPerRound: 20 },
   parse: { batchSize: 100, batches: 10, warmupBatches: 2 },
+  scrub: { batchSize: 20, batches: 10, warmupBatches: 2 },
   overhead: { warmupSeconds: 0, sliceSeconds: 0.2, slices: 1, connections: 4 },
   soak: { requests: 500, warmupRequests: 50, concurrency: 8, disconnectEvery: 5, maxSeconds: 20 },
 };

@@ -11,6 +11,7 @@ import type { OverheadResult } from './request-overhead';
 import { isReferenceMode } from './servers/modes';
 import type { SoakResult } from './soak';
 import type { ParseResult } from './stream-parse';
+import type { ScrubResult } from './scrub-cost';
 import { EMIT_MEDIAN_TARGET_NS, EMIT_P99_TARGET_NS, OVERHEAD_TARGET, PARSE_TARGET_NS, SOAK_HEAP_GROWTH_MAX } from './targets';
 
 export interface BenchResults {
@@ -23,6 +24,8 @@ export interface BenchResults {
   machine: MachineInfo;
   emit: EmitResult[];
   parse: ParseResult[];
+  /** Absent in results written before table 1c existed. */
+  scrub?: ScrubResult[];
   overhead: OverheadResult[];
   soak: SoakResult;
 }
@@ -113,6 +116,25 @@ function parseSection(parse: ParseResult[]): string {
   return lines.join('\n');
 }
 
+function scrubSection(scrub: ScrubResult[]): string {
+  const lines = [
+    '## 1c. Scrubbing per call',
+    '',
+    '`scrub()` on one string, as every message, path, name and header value goes through it before it enters a row. The',
+    `adversarial row is the slowest of ${scrub.find((r) => r.inputs)?.inputs ?? 'all'} inputs of 2 KB built to make a finder rescan: every family's literal`,
+    "repeated (alone, followed by `-`, followed by a letter) and every finder's separators. 1 MB inputs are cut at the scan",
+    'limit (2048 characters, plus 512 read past it so a secret the limit falls in is redacted whole). Median and p99 of batch means.',
+    '',
+    '| input | chars | median µs | p99 µs | target |',
+    '|---|---:|---:|---:|---|',
+  ];
+  for (const r of scrub) {
+    const name = r.slowest ? `${r.input}: \`${r.slowest.replace(/\|/g, '\\|')}\`` : r.input;
+    lines.push(`| ${name} | ${r.chars} | ${us(r.medianNs)} | ${us(r.p99Ns)} | ${mark(r.medianNs <= r.targetNs)} ≤ ${r.targetNs / 1000} µs |`);
+  }
+  return lines.join('\n');
+}
+
 function overheadSection(overhead: OverheadResult[], config: BenchResults['config']): string {
   const lines = [
     '## 2. Request overhead',
@@ -195,6 +217,7 @@ export function renderReport(results: BenchResults, analysisFile: string): strin
     machineSection(results),
     emitSection(results.emit),
     ...(results.parse ? [parseSection(results.parse)] : []),
+    ...(results.scrub ? [scrubSection(results.scrub)] : []),
     overheadSection(results.overhead, results.config),
     soakSection(results.soak),
   ];

@@ -12,6 +12,7 @@ import { forkForResult } from './child';
 import { BenchConfig, FULL, SMOKE } from './config';
 import type { EmitResult } from './emit-cost';
 import type { ParseResult } from './stream-parse';
+import type { ScrubResult } from './scrub-cost';
 import { machineInfo } from './machine';
 import { outFile, ROOT } from './paths';
 import { BenchResults, renderReport } from './report';
@@ -56,6 +57,9 @@ async function main(): Promise<void> {
   const parse = await forkForResult<BenchConfig['parse'], ParseResult[]>('stream-parse.js', config.parse, 120_000);
   for (const r of parse) log(`  parse ${r.variant}: median ${(r.medianNs / 1000).toFixed(2)} µs, p99 ${(r.p99Ns / 1000).toFixed(2)} µs per ${r.eventBytes}-byte event`);
 
+  const scrub = await forkForResult<BenchConfig['scrub'], ScrubResult[]>('scrub-cost.js', config.scrub, 180_000);
+  for (const r of scrub) log(`  scrub ${r.input}${r.slowest ? ` (${r.slowest})` : ''}: median ${(r.medianNs / 1000).toFixed(2)} µs, p99 ${(r.p99Ns / 1000).toFixed(2)} µs`);
+
   phase('2/3 request overhead');
   const overhead = await measureRequestOverhead(config.overhead, overheadRuntimes(), log);
 
@@ -71,6 +75,7 @@ async function main(): Promise<void> {
     machine,
     emit,
     parse,
+    scrub,
     overhead,
     soak,
   };

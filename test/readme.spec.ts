@@ -7,6 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './support/repo-root';
+import { TOKEN_RULES } from '../lib/scrub/token-rules';
 
 const readme = readFileSync(join(repoRoot(), 'README.md'), 'utf8');
 const blocks = [...readme.matchAll(/<!-- file: (\S+) -->\n```\w*\n([^]*?)```\n/g)].map(([, path, text]) => ({ path, text }));
@@ -25,5 +26,12 @@ describe('README examples', () => {
 
   it.each(blocks.map((block) => [block.path, block.text]))('shows %s as it is', (path, text) => {
     expect(text).toBe(readFileSync(join(repoRoot(), path), 'utf8'));
+  });
+});
+
+describe('README: What is scrubbed', () => {
+  it.each([...new Set(TOKEN_RULES.map((rule) => rule.family))])('names the family %s', (family) => {
+    const section = readme.slice(readme.indexOf('## What is scrubbed'), readme.indexOf('## Sinks'));
+    expect(section.replace(/\s+/g, ' ')).toContain(family);
   });
 });

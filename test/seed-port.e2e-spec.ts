@@ -127,7 +127,7 @@ describe('scrub() (seed: known secret shapes)', () => {
     expect(scrub('sk-abcdefghijklmnopqrstuvwx')).not.toContain('sk-abcdefghijklmnopqrstuvwx');
     expect(scrub('auth Bearer secrettoken')).not.toContain('Bearer secrettoken');
     expect(scrub('https://user:pw@host/path')).not.toContain('pw');
-    expect(scrub('pk-live-abcdef')).toBe('[REDACTED]');
+    expect(scrub('pk-live-abc123')).toBe('[REDACTED]');
     expect(scrub(null)).toBe('');
     expect(scrub(undefined)).toBe('');
   });

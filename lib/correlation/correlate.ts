@@ -45,7 +45,8 @@ function resolveTestId(header: string | undefined, adopt: boolean): string {
   if (header !== undefined && header.length <= MAX_HEADER_SCAN) {
     const candidate = header.trim().toLowerCase();
     if (UUIDV7_PATTERN.test(candidate)) return candidate;
-    if (adopt) {
+    // A probe id that holds a secret is not adopted: it is checked before it is lowercased and cut.
+    if (adopt && scrub(header) === header) {
       const adopted = candidate.replace(/[^a-z0-9._-]/g, '').slice(0, MAX_ADOPTED_TEST_ID);
       if (adopted.length > 0) return adopted;
     }
