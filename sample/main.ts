@@ -11,7 +11,10 @@ import 'reflect-metadata';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BACKEND_BOUNDARIES, StdoutSink } from 'nestjs-cvdiag';
-import { CapturedRequest, CvdiagCapture, streamRequest, StreamResult } from 'nestjs-cvdiag/testing';
+import { CapturedRequest, CvdiagCapture, lineOf, streamRequest, StreamResult } from 'nestjs-cvdiag/testing';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppModule } from './app.module';
 import { startFakeOpenAi } from './fake-openai/fake-openai.server';
 
@@ -100,6 +103,20 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`\nAll ${BACKEND_BOUNDARIES.length} backend boundaries were written.`);
+  readTheRows(capture);
+}
+
+/**
+ * The rows as a log file, read back by the `cvdiag` command of this package:
+ * one line per request with its verdict, and the HTML report.
+ */
+function readTheRows(capture: CvdiagCapture): void {
+  writeFileSync('sample-output.log', capture.rows().map((row) => `${lineOf(row)}\n`).join(''));
+  const cli = join(process.cwd(), 'dist', 'cjs', 'cli', 'main.js');
+  for (const args of [['ls', 'sample-output.log'], ['report', 'sample-output.log', '-o', 'sample-report.html']]) {
+    console.log(`\n$ npx cvdiag ${args.join(' ')}`);
+    process.stdout.write(execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+  }
 }
 
 function printSummary(results: ScenarioResult[]): void {

@@ -58,6 +58,9 @@ for (const app of apps) {
       // Type-check first: the test must compile as a user's would (typed rows, matcher types).
       run('npm', ['run', '--silent', 'typecheck'], { cwd: folder, env });
       run('npm', ['run', '--silent', 'test:e2e'], { cwd: folder, env: { ...env, CI: 'true' } });
+      // The package's command, as users run it: `npx cvdiag`.
+      const help = execFileSync('npx', ['--no-install', 'cvdiag', '--help'], { cwd: folder, env, encoding: 'utf8' });
+      if (!/\bls\b[\s\S]*\bexplain\b[\s\S]*\breport\b/.test(help)) throw new Error(`npx cvdiag --help: ${help}`);
       results.push({ app, nest, node, ok: true });
     } catch {
       results.push({ app, nest, node, ok: false });

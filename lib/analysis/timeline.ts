@@ -1,24 +1,41 @@
 import type { CvdiagEnvelope } from '../envelope/envelope.types.js';
 import { groupByTrace } from './rows.js';
 
+/** Colours for a terminal; every function returns its text unchanged when colours are off. */
+export interface CvdiagPaint {
+  dim(text: string): string;
+  bold(text: string): string;
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+}
+
+const PLAIN: CvdiagPaint = { dim: (t) => t, bold: (t) => t, red: (t) => t, green: (t) => t, yellow: (t) => t };
+
+export interface CvdiagTimelineOptions {
+  paint?: CvdiagPaint;
+  /** Width of the waterfall bar drawn on the terminal row; 0 for none (the default). */
+  barWidth?: number;
+}
+
 /**
  * A request's rows as a readable timeline, one line per row: ms since the
  * request's first row, the boundary, its outcome and key metadata. Runs of
- * `sse.event` rows and of heartbeats are folded into one line each.
+ * `sse.event` rows are folded by type, runs of heartbeats into one line.
  *
  *   request 0195…c3f2 · trace 0195…9a01 · GET /agent/answer
- *        0.0 ms  request.ingress       GET /agent/answer
- *        1.2 ms  agent.enter           support-agent (gpt-4o-mini)
- *       12.5 ms  sse.event ×4          message ×4
- *       40.1 ms  response.complete ok  200, 4 events
+ *        0.0 ms  request.ingress             GET /agent/answer
+ *        1.2 ms  agent.enter                 support-agent (gpt-4o-mini)
+ *       12.5 ms  sse.event ×4                message ×4
+ *       40.1 ms  response.complete ok        200, 4 events, 812 B   [····██████████]
  */
-export function renderTimeline(rows: readonly CvdiagEnvelope[]): string {
+export function renderTimeline(rows: readonly CvdiagEnvelope[], options: CvdiagTimelineOptions = {}): string {
   if (rows.length === 0) return '(no rows)';
   const out: string[] = [];
   for (const trace of groupByTrace(rows).values()) {
     if (out.length > 0) out.push('');
-    out.push(traceHeading(trace));
-    out.push(...traceLines(trace));
+    out.push((options.paint ?? PLAIN).bold(traceHeading(trace)));
+    out.push(...traceLines(trace, options));
   }
   return out.join('\n');
 }
@@ -30,9 +47,10 @@ function traceHeading(trace: readonly CvdiagEnvelope[]): string {
   return `request ${first.test_id} · trace ${first.trace_id}${what}`;
 }
 
-function traceLines(trace: readonly CvdiagEnvelope[]): string[] {
+function traceLines(trace: readonly CvdiagEnvelope[], options: CvdiagTimelineOptions): string[] {
+  const paint = options.paint ?? PLAIN;
   const startNs = trace[0].mono_ns;
-  const at = (row: CvdiagEnvelope) => `${((row.mono_ns - startNs) / 1e6).toFixed(1).padStart(9)} ms`;
+  const at = (row: CvdiagEnvelope) => paint.dim(`${((row.mono_ns - startNs) / 1e6).toFixed(1).padStart(9)} ms`);
   const lines: string[] = [];
   for (let i = 0; i < trace.length; i++) {
     const row = trace[i];
@@ -42,25 +60,41 @@ function traceLines(trace: readonly CvdiagEnvelope[]): string[] {
     }
     if (run > 1) {
       const folded = trace.slice(i, i + run);
-      lines.push(`${at(row)}  ${label(row, `×${run}`)}${foldedDetail(folded)}`);
+      lines.push(`${at(row)}  ${label(row, `×${run}`, paint)}${foldedDetail(folded)}`);
       i += run - 1;
     } else {
-      lines.push(`${at(row)}  ${label(row, '')}${detail(row)}`);
+      const bar = options.barWidth && (row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted') ? `  ${waterfall(trace, row, options.barWidth, paint)}` : '';
+      lines.push(`${at(row)}  ${label(row, '', paint)}${detail(row)}${bar}`);
     }
   }
   return lines;
 }
 
-function label(row: CvdiagEnvelope, count: string): string {
+/**
+ * The request on one bar from ingress to its end: `·` before the first byte,
+ * `█` while bytes flowed, `✕` where the client or the server cut it.
+ */
+function waterfall(trace: readonly CvdiagEnvelope[], terminal: CvdiagEnvelope, width: number, paint: CvdiagPaint): string {
+  const total = Math.max(1, terminal.mono_ns - trace[0].mono_ns);
+  const firstByte = trace.find((row) => row.boundary === 'backend.sse.first_byte');
+  const waiting = firstByte ? Math.round(((firstByte.mono_ns - trace[0].mono_ns) / total) * width) : terminal.boundary === 'backend.sse.aborted' && Number(terminal.metadata.bytes_before_abort) === 0 ? width : 0;
+  const cut = terminal.boundary === 'backend.sse.aborted';
+  const flowing = Math.max(0, width - waiting - (cut ? 1 : 0));
+  const body = '·'.repeat(Math.min(width, waiting)) + '█'.repeat(flowing);
+  return `[${cut ? paint.red(`${body.slice(0, width - 1)}✕`) : paint.green(body)}]`;
+}
+
+function label(row: CvdiagEnvelope, count: string, paint: CvdiagPaint): string {
   const name = row.boundary.replace(/^backend\./, '');
   const outcome = row.outcome === 'info' ? '' : ` ${row.outcome}`;
-  return `${name}${count ? ` ${count}` : ''}${outcome}`.padEnd(28);
+  const text = `${name}${count ? ` ${count}` : ''}${outcome}`.padEnd(28);
+  return row.outcome === 'err' || row.outcome === 'timeout' ? paint.red(text) : row.outcome === 'ok' ? paint.green(text) : text;
 }
 
 function foldedDetail(rows: readonly CvdiagEnvelope[]): string {
   if (rows[0].boundary === 'backend.llm.call.heartbeat') {
     const last = rows[rows.length - 1].metadata.elapsed_ms_since_start;
-    return `last at ${duration(Number(last))}`;
+    return `${rows.length} heartbeats, last at ${duration(Number(last))}`;
   }
   const counts = new Map<string, number>();
   for (const row of rows) counts.set(String(row.metadata.event_type), (counts.get(String(row.metadata.event_type)) ?? 0) + 1);
@@ -107,8 +141,8 @@ function detail(row: CvdiagEnvelope): string {
 }
 
 /** `40 ms`, `30.0 s`: milliseconds below ten seconds. */
-function duration(ms: number): string {
-  return ms < 10_000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+export function duration(ms: number): string {
+  return ms < 10_000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 function oneLine(text: string, max: number): string {

@@ -1,4 +1,4 @@
-import { renderTimeline } from '../analysis/timeline.js';
+import { describeRows } from './describe-rows.js';
 import { isTerminalBoundary } from '../envelope/boundaries.js';
 import type { CvdiagBoundary, CvdiagEnvelope, CvdiagTerminationKind } from '../envelope/envelope.types.js';
 import { CapturedRequest } from './captured-request.js';
@@ -39,7 +39,7 @@ export function assertBoundariesInOrder(target: RowsLike, boundaries: readonly B
       throw new CvdiagAssertionError(
         `expected boundaries in order: ${boundaries.map(shortName).join(' → ')}\n` +
           `${shortName(boundary)} (#${index + 1}) ${anywhere ? 'was written, but not after ' + shortName(fullName(boundaries[index - 1])) : 'was not written'}\n` +
-          renderTimeline(rows),
+          describeRows(rows),
       );
     }
     at = found + 1;
@@ -55,10 +55,10 @@ export function assertEndedWith(target: RowsLike, ending: CvdiagEnding, expected
     terminal === undefined ? undefined : terminal.boundary === 'backend.response.complete' ? 'complete' : (terminal.metadata.termination_kind as CvdiagTerminationKind);
   const status = terminal?.boundary === 'backend.response.complete' ? (terminal.metadata.http_status as number) : undefined;
   const wanted = `${ending}${expected.status === undefined ? '' : ` ${expected.status}`}`;
-  if (actual === undefined) throw new CvdiagAssertionError(`expected the request to end with ${wanted}, but it has no terminal row\n${renderTimeline(rows)}`);
+  if (actual === undefined) throw new CvdiagAssertionError(`expected the request to end with ${wanted}, but it has no terminal row\n${describeRows(rows)}`);
   if (actual !== ending || (expected.status !== undefined && status !== expected.status)) {
     const got = actual === 'complete' ? `complete ${status}` : `sse.aborted ${actual} after ${String(terminal.metadata.bytes_before_abort)} bytes`;
-    throw new CvdiagAssertionError(`expected the request to end with ${wanted}, but it ended with ${got}\n${renderTimeline(rows)}`);
+    throw new CvdiagAssertionError(`expected the request to end with ${wanted}, but it ended with ${got}\n${describeRows(rows)}`);
   }
 }
 
@@ -83,7 +83,7 @@ export function assertNoSecret(target: RowsLike, secret: string): void {
     }
     if (leak !== undefined) {
       throw new CvdiagAssertionError(
-        `expected no row to contain the secret, but a ${shortName(row.boundary)} row contains ${leak === secret ? 'it' : `"${leak}" of it`}:\n  ${text.trim().slice(0, 600)}\n${renderTimeline(rows)}`,
+        `expected no row to contain the secret, but a ${shortName(row.boundary)} row contains ${leak === secret ? 'it' : `"${leak}" of it`}:\n  ${text.trim().slice(0, 600)}\n${describeRows(rows)}`,
       );
     }
   }

@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { isSettled } from '../analysis/rows.js';
-import { renderTimeline } from '../analysis/timeline.js';
+import { describeRows } from './describe-rows.js';
 import type { CvdiagRow, CvdiagTier } from '../envelope/envelope.types.js';
 import { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
 import { CapturedRequest } from './captured-request.js';
@@ -148,7 +148,7 @@ export class CvdiagCapture {
   private timeoutMessage(testId: string, timeoutMs: number): string {
     const rows = this.captured.filter((row) => row.test_id === testId);
     if (rows.length > 0) {
-      return `CvdiagCapture.request(${testId}): not settled after ${timeoutMs} ms (a terminal row and every agent/LLM call ended). Seen:\n${renderTimeline(rows)}`;
+      return `CvdiagCapture.request(${testId}): not settled after ${timeoutMs} ms (a terminal row and every agent/LLM call ended). Seen:\n${describeRows(rows)}`;
     }
     const others = [...new Set(this.captured.map((row) => row.test_id))];
     return (

@@ -1,5 +1,5 @@
 import { groupByTrace, terminalOf } from '../analysis/rows.js';
-import { renderTimeline } from '../analysis/timeline.js';
+import { describeRows } from './describe-rows.js';
 import type { CvdiagBoundary, CvdiagRow, CvdiagTerminalBoundary } from '../envelope/envelope.types.js';
 
 /**
@@ -41,6 +41,6 @@ export class CapturedRequest {
 
   /** The readable timeline the kit prints when an assertion fails. */
   timeline(): string {
-    return renderTimeline(this.rows);
+    return describeRows(this.rows);
   }
 }

@@ -1,7 +1,7 @@
 import { BOUNDARY_RULES, isTerminalBoundary, LATE_BOUNDARIES, ROW_BYTE_CAP } from '../envelope/boundaries.js';
 import type { CvdiagBoundary, CvdiagEnvelope, CvdiagTier } from '../envelope/envelope.types.js';
 import { groupByTrace } from '../analysis/rows.js';
-import { renderTimeline } from '../analysis/timeline.js';
+import { describeRows } from './describe-rows.js';
 import { lineOf } from './captured-rows.js';
 
 /**
@@ -140,7 +140,7 @@ export interface InvariantOptions {
 /** One request's rows (one trace, oldest first) against the invariants of section 3. */
 export function assertRequestInvariants(trace: readonly CvdiagEnvelope[], options: InvariantOptions = {}): void {
   const fail = (what: string): never => {
-    throw new CvdiagAssertionError(`request invariant broken: ${what}\n${renderTimeline(trace)}`);
+    throw new CvdiagAssertionError(`request invariant broken: ${what}\n${describeRows(trace)}`);
   };
   if (trace.length === 0) fail('no rows');
   const first = trace[0];
