@@ -16,6 +16,8 @@ export interface BenchConfig {
   };
   /** Stream parsing per event (table 1b). */
   parse: { batchSize: number; batches: number; warmupBatches: number };
+  /** `cvdiag ls`/`explain` on generated logs (table 4). */
+  cliRead: { sizesMb: number[] };
   /** scrub() per call (table 1c). */
   scrub: { batchSize: number; batches: number; warmupBatches: number };
   overhead: {
@@ -43,6 +45,7 @@ export const FULL: BenchConfig = {
   emit: { batchSize: 1000, batches: 300, warmupBatches: 30, singleRowsPerRound: 200 },
   parse: { batchSize: 1000, batches: 300, warmupBatches: 30 },
   scrub: { batchSize: 200, batches: 100, warmupBatches: 10 },
+  cliRead: { sizesMb: [60, 300] },
   overhead: { warmupSeconds: 1.5, sliceSeconds: 1, slices: 6, connections: 10 },
   soak: { requests: 100_000, warmupRequests: 2_000, concurrency: 32, disconnectEvery: 5, maxSeconds: 150 },
 };
@@ -52,6 +55,7 @@ export const SMOKE: BenchConfig = {
   emit: { batchSize: 100, batches: 10, warmupBatches: 2, singleRowsPerRound: 20 },
   parse: { batchSize: 100, batches: 10, warmupBatches: 2 },
   scrub: { batchSize: 20, batches: 10, warmupBatches: 2 },
+  cliRead: { sizesMb: [2] },
   overhead: { warmupSeconds: 0, sliceSeconds: 0.2, slices: 1, connections: 4 },
   soak: { requests: 500, warmupRequests: 50, concurrency: 8, disconnectEvery: 5, maxSeconds: 20 },
 };

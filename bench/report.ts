@@ -12,6 +12,7 @@ import { isReferenceMode } from './servers/modes';
 import type { SoakResult } from './soak';
 import type { ParseResult } from './stream-parse';
 import type { ScrubResult } from './scrub-cost';
+import type { CliReadResult } from './cli-read';
 import { EMIT_MEDIAN_TARGET_NS, EMIT_P99_TARGET_NS, OVERHEAD_TARGET, PARSE_TARGET_NS, SOAK_HEAP_GROWTH_MAX } from './targets';
 
 export interface BenchResults {
@@ -28,6 +29,8 @@ export interface BenchResults {
   scrub?: ScrubResult[];
   overhead: OverheadResult[];
   soak: SoakResult;
+  /** Absent in results written before table 4 existed. */
+  cliRead?: CliReadResult[];
 }
 
 const us = (ns: number): string => (ns / 1000).toFixed(2);
@@ -212,6 +215,23 @@ function soakSection(soak: SoakResult): string {
   ].join('\n');
 }
 
+function cliReadSection(results: CliReadResult[]): string {
+  const lines = [
+    '## 4. `cvdiag` reading logs',
+    '',
+    'The built command on generated logs (20 requests interleaved at a time, debug-tier SSE requests of 14 rows, every',
+    "10th aborted by its client), output to /dev/null. Peak memory is the process's maximum RSS. Targets: at least 60 MB/s,",
+    'and below 250 MB of memory whatever the input size.',
+    '',
+    '| command | log MB | requests | seconds | MB/s | target ≥ 60 | peak RSS MB | target < 250 |',
+    '|---|---:|---:|---:|---:|---|---:|---|',
+  ];
+  for (const r of results) {
+    lines.push(`| \`${r.command}\` | ${r.megabytes.toFixed(0)} | ${r.requests} | ${r.seconds.toFixed(2)} | ${r.mbPerSecond.toFixed(0)} | ${mark(r.mbPerSecond >= 60)} | ${r.peakRssMb.toFixed(0)} | ${mark(r.peakRssMb < 250)} |`);
+  }
+  return lines.join('\n');
+}
+
 export function renderReport(results: BenchResults, analysisFile: string): string {
   const sections = [
     machineSection(results),
@@ -220,6 +240,7 @@ export function renderReport(results: BenchResults, analysisFile: string): strin
     ...(results.scrub ? [scrubSection(results.scrub)] : []),
     overheadSection(results.overhead, results.config),
     soakSection(results.soak),
+    ...(results.cliRead ? [cliReadSection(results.cliRead)] : []),
   ];
   if (!results.smoke && existsSync(analysisFile)) sections.push(readFileSync(analysisFile, 'utf8').trim());
   return `${sections.join('\n\n')}\n`;

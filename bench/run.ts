@@ -18,6 +18,7 @@ import { outFile, ROOT } from './paths';
 import { BenchResults, renderReport } from './report';
 import { measureRequestOverhead, NodeRuntime } from './request-overhead';
 import { runSoak } from './soak';
+import { measureCliRead } from './cli-read';
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   log(`bench${config.smoke ? ' (smoke)' : ''}: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}`);
 
   const phase = (name: string) => log(`${name} (at ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  phase('1/3 emit cost');
+  phase('1/4 emit cost');
   const emit = await forkForResult<BenchConfig['emit'], EmitResult[]>('emit-cost.js', config.emit, 180_000);
   for (const r of emit) log(`  ${r.row} ${r.writer}: median ${(r.medianNs / 1000).toFixed(2)} µs, p99 ${(r.p99Ns / 1000).toFixed(2)} µs`);
 
@@ -60,11 +61,14 @@ async function main(): Promise<void> {
   const scrub = await forkForResult<BenchConfig['scrub'], ScrubResult[]>('scrub-cost.js', config.scrub, 180_000);
   for (const r of scrub) log(`  scrub ${r.input}${r.slowest ? ` (${r.slowest})` : ''}: median ${(r.medianNs / 1000).toFixed(2)} µs, p99 ${(r.p99Ns / 1000).toFixed(2)} µs`);
 
-  phase('2/3 request overhead');
+  phase('2/4 request overhead');
   const overhead = await measureRequestOverhead(config.overhead, overheadRuntimes(), log);
 
-  phase('3/3 soak');
+  phase('3/4 soak');
   const soak = await runSoak(config.soak, log);
+
+  phase('4/4 cvdiag reading logs');
+  const cliRead = await measureCliRead(config.cliRead, log);
 
   const results: BenchResults = {
     smoke: config.smoke,
@@ -78,6 +82,7 @@ async function main(): Promise<void> {
     scrub,
     overhead,
     soak,
+    cliRead,
   };
   writeFileSync(outFile(config.smoke ? 'results-smoke.json' : 'results.json'), JSON.stringify(results, null, 2));
   const target = config.smoke ? outFile('results-smoke.md') : join(ROOT, 'bench', 'results.md');
