@@ -18,7 +18,7 @@ export default {
   // The source's relative imports end in .js, as ESM requires; they resolve to .ts.
   moduleNameMapper: {
     '^nestjs-cvdiag$': '<rootDir>/lib/index.ts',
-    '^nestjs-cvdiag/(testing|analysis)$': '<rootDir>/lib/$1/index.ts',
+    '^nestjs-cvdiag/(testing|analysis|otel)$': '<rootDir>/lib/$1/index.ts',
     '^nestjs-cvdiag/testing/(jest|vitest)$': '<rootDir>/lib/testing/$1.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -17,7 +17,7 @@ import { RunningServer, spawnServer } from './servers/spawn-server';
 import { median } from './stats';
 
 export const ADAPTERS: AdapterName[] = ['express', 'fastify'];
-export const MODES: ModuleMode[] = ['none', 'disabled', 'default', 'debug', 'default-coalesced', 'debug-coalesced', ...REFERENCE_MODES];
+export const MODES: ModuleMode[] = ['none', 'disabled', 'default', 'debug', 'default-coalesced', 'debug-coalesced', 'default-otel', ...REFERENCE_MODES];
 export const ENDPOINTS = ['sse', 'json', 'agui'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 

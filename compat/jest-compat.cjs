@@ -16,7 +16,7 @@ module.exports = function compatConfig(folder, overrides = {}) {
     },
     moduleNameMapper: {
       '^nestjs-cvdiag$': `${modules}/nestjs-cvdiag`,
-      '^nestjs-cvdiag/(testing|analysis)$': `${modules}/nestjs-cvdiag/dist/cjs/$1/index.js`,
+      '^nestjs-cvdiag/(testing|analysis|otel)$': `${modules}/nestjs-cvdiag/dist/cjs/$1/index.js`,
       '^nestjs-cvdiag/testing/jest$': `${modules}/nestjs-cvdiag/dist/cjs/testing/jest.js`,
       '^@nestjs/(common|core|testing|microservices|platform-express|platform-fastify)(/.*)?$': `${modules}/@nestjs/$1$2`,
       '^rxjs(/.*)?$': `${modules}/rxjs$1`,

@@ -12,6 +12,9 @@ import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BACKEND_BOUNDARIES, StdoutSink } from 'nestjs-cvdiag';
 import { CapturedRequest, CvdiagCapture, lineOf, streamRequest, StreamResult } from 'nestjs-cvdiag/testing';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { CvdiagOtelSink } from 'nestjs-cvdiag/otel';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,7 +74,11 @@ async function main(): Promise<void> {
   };
   console.log(`LLM endpoint: ${realProvider ? llm.baseUrl : `${llm.baseUrl} (embedded fake)`}, model ${llm.model}\n`);
 
-  const app = await NestFactory.create(AppModule.register(llm, [new StdoutSink()], HEARTBEAT_MS), {
+  // The rows also go to OpenTelemetry, here an SDK with an in-memory exporter (nestjs-cvdiag/otel).
+  const spans = new InMemorySpanExporter();
+  const tracing = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+  const otelSink = new CvdiagOtelSink({ tracer: tracing.getTracer('sample') });
+  const app = await NestFactory.create(AppModule.register(llm, [new StdoutSink(), otelSink], HEARTBEAT_MS), {
     logger: new CvdiagWarningsLogger(),
   });
   // The test kit's capture keeps the rows in memory for the summary; they still go to stdout.
@@ -94,6 +101,8 @@ async function main(): Promise<void> {
   await app.close();
   await fake?.close();
   printSummary(results);
+  if (!printSpanTrees(results, spans.getFinishedSpans())) process.exitCode = 1;
+  await tracing.shutdown();
 
   const seen = new Set(capture.rows().map((row) => row.boundary));
   const missing = BACKEND_BOUNDARIES.filter((boundary) => !seen.has(boundary));
@@ -118,6 +127,43 @@ function readTheRows(capture: CvdiagCapture): void {
     process.stdout.write(execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
   }
 }
+
+/**
+ * The OpenTelemetry spans of each request as a tree, checked against its rows:
+ * one root per request, its duration the terminal row's, ERROR exactly when the
+ * request was aborted or failed with a 5xx.
+ */
+function printSpanTrees(results: ScenarioResult[], finished: ReadableSpan[]): boolean {
+  console.log('\n── OpenTelemetry spans (nestjs-cvdiag/otel, in-memory exporter)');
+  let ok = true;
+  for (const { scenario, server } of results) {
+    const root = finished.find((span) => span.attributes['cvdiag.test_id'] === server.testId);
+    const terminal = server.terminal;
+    if (!root || !terminal) {
+      console.log(`${scenario.name}: no span tree`);
+      ok = false;
+      continue;
+    }
+    const tree = finished.filter((span) => span.spanContext().traceId === root.spanContext().traceId);
+    const print = (span: ReadableSpan, depth: number): void => {
+      const status = span.status.code === SpanStatusCode.ERROR ? `ERROR ${span.status.message ?? ''}`.trim() : 'ok';
+      const events = span.events.length > 0 ? `, ${span.events.length} events` : '';
+      console.log(`${'  '.repeat(depth)}${depth === 0 ? scenario.name.padEnd(16) : ''}${span.name}  ${durationMs(span).toFixed(1)} ms  ${status}${events}`);
+      for (const child of tree.filter((other) => other.parentSpanContext?.spanId === span.spanContext().spanId)) print(child, depth + 1);
+    };
+    print(root, 0);
+    const rowsMs = terminal.boundary === 'backend.response.complete' ? terminal.metadata.total_duration_ms : terminal.duration_ms ?? 0;
+    const failed = terminal.boundary === 'backend.sse.aborted' || terminal.metadata.http_status >= 500;
+    const matches = Math.abs(durationMs(root) - rowsMs) <= 1 && (root.status.code === SpanStatusCode.ERROR) === failed && tree.filter((span) => !span.parentSpanContext).length === 1;
+    if (!matches) {
+      console.log(`  does not match the rows: ${rowsMs} ms, ${failed ? 'failed' : 'ok'}`);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+const durationMs = (span: ReadableSpan) => span.duration[0] * 1e3 + span.duration[1] / 1e6;
 
 function printSummary(results: ScenarioResult[]): void {
   console.log('\n── Per-request summary');

@@ -5,6 +5,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { from, interval, map, Observable, take } from 'rxjs';
 import { CvdiagModule, StdoutSink } from '../../lib';
 import type { ModuleMode } from './modes';
+import { CvdiagOtelSink } from '../../lib/otel';
+import { bridgeTracerProvider } from './otel-setup';
 
 /** The `noop-interceptor` reference point (see modes.ts). */
 @Injectable()
@@ -90,7 +92,7 @@ export class BenchController {
 export class BenchAppModule {
   static register(mode: ModuleMode): DynamicModule {
     const controllers = [BenchController];
-    if (mode === 'none') return { module: BenchAppModule, controllers };
+    if (mode === 'none' || mode === 'otel-http') return { module: BenchAppModule, controllers };
     if (mode === 'noop-interceptor' || mode === 'als-interceptor') {
       const interceptor = mode === 'noop-interceptor' ? NoopInterceptor : ContextInterceptor;
       return { module: BenchAppModule, controllers, providers: [{ provide: APP_INTERCEPTOR, useClass: interceptor }] };
@@ -99,7 +101,10 @@ export class BenchAppModule {
       enabled: mode !== 'disabled',
       tier: mode.startsWith('debug') ? 'debug' : 'default',
       slug: 'bench',
-      sinks: [new StdoutSink({ coalesce: mode.endsWith('-coalesced') })],
+      sinks: [
+        new StdoutSink({ coalesce: mode.endsWith('-coalesced') }),
+        ...(mode === 'default-otel' ? [new CvdiagOtelSink({ tracer: bridgeTracerProvider().getTracer('bench') })] : []),
+      ],
     });
     return { module: BenchAppModule, imports: [cvdiag], controllers };
   }

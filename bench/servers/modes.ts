@@ -5,7 +5,8 @@
  */
 export type ModuleMode = 'none' | 'disabled' | CvdiagOnMode | ReferenceMode;
 
-export type CvdiagOnMode = 'default' | 'debug' | 'default-coalesced' | 'debug-coalesced';
+/** `default-otel`: default tier with `nestjs-cvdiag/otel`'s sink beside stdout (batch processor, spans discarded). */
+export type CvdiagOnMode = 'default' | 'debug' | 'default-coalesced' | 'debug-coalesced' | 'default-otel';
 
 /**
  * Not CVDIAG: what any library built the same way costs, measured beside it.
@@ -15,9 +16,13 @@ export type CvdiagOnMode = 'default' | 'debug' | 'default-coalesced' | 'debug-co
  * an AsyncLocalStorage store, as request-context libraries do (on Node 20 this
  * turns on the promise hooks for every promise of the request).
  */
-export type ReferenceMode = 'noop-interceptor' | 'als-interceptor';
+export type ReferenceMode = 'noop-interceptor' | 'als-interceptor' | 'otel-http';
 
-export const REFERENCE_MODES: readonly ReferenceMode[] = ['noop-interceptor', 'als-interceptor'];
+/**
+ * `otel-http`: no CVDIAG; OpenTelemetry's own `@opentelemetry/instrumentation-http`
+ * with a batch processor (spans discarded), as a team would run it (otel-setup.ts).
+ */
+export const REFERENCE_MODES: readonly ReferenceMode[] = ['noop-interceptor', 'als-interceptor', 'otel-http'];
 
 export function isReferenceMode(mode: ModuleMode): mode is ReferenceMode {
   return (REFERENCE_MODES as readonly string[]).includes(mode);

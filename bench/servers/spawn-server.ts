@@ -22,7 +22,7 @@ export function spawnServer(spec: ServerSpec, logFile: string, execArgv: string[
   const stdoutFd = openSync(logFile, 'w');
   const child = fork(join(BUILD_DIR, 'servers', 'server-main.js'), [JSON.stringify(spec)], {
     execPath,
-    execArgv: ['--no-warnings=ExperimentalWarning', ...execArgv],
+    execArgv: ['--no-warnings=ExperimentalWarning', ...(spec.mode === 'otel-http' ? ['--require', join(BUILD_DIR, 'servers', 'otel-preload.js')] : []), ...execArgv],
     stdio: ['ignore', stdoutFd, 'inherit', 'ipc'],
     env: benchEnv(),
   });

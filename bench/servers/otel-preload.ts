@@ -1,0 +1,4 @@
+/** Preloaded (`--require`) into the `otel-http` server: instrumentation before `http` loads. */
+import { registerOtelHttp } from './otel-setup';
+
+registerOtelHttp();
