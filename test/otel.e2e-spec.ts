@@ -4,8 +4,6 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { StdoutSink, type CvdiagModuleOptions } from 'nestjs-cvdiag';
 import { CvdiagOtelSink } from 'nestjs-cvdiag/otel';
 import { newTestId } from 'nestjs-cvdiag/testing';
@@ -15,7 +13,7 @@ import { useApps, useCapture } from './support/harness';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { readThenDisconnect, send } from './support/http-client';
 import { ADAPTERS, waitFor } from './support/nest-app';
-import { builtCommonJsEntry, repoRoot } from './support/repo-root';
+import { spawnFixture } from './support/fixture-process';
 
 /** An OpenTelemetry SDK with an in-memory exporter, and the bridge writing into it. */
 function otel() {
@@ -187,18 +185,10 @@ describe('OpenTelemetry bridge: over the wire', () => {
 
 describe.each(ADAPTERS)('OpenTelemetry bridge beside @opentelemetry/instrumentation-http on %s', (adapter) => {
   it('makes the CVDIAG request span a child of the HTTP server span', async () => {
-    const child = spawn(process.execPath, [join(repoRoot(), 'test/fixtures/otel-http-child.cjs'), builtCommonJsEntry(), adapter], {
-      cwd: repoRoot(),
-      env: { ...process.env, NODE_OPTIONS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const { child, output } = spawnFixture('otel-http-child.cjs', adapter);
     const [code] = (await once(child, 'exit')) as [number | null];
-    expect({ code, stderr: stderr.trim() }).toEqual({ code: 0, stderr: '' });
-    const { testId, spans } = JSON.parse(stdout.trim().split('\n').pop()!) as { testId: string; spans: Array<{ name: string; kind: number; traceId: string; spanId: string; parentSpanId?: string; attributes: Record<string, unknown> }> };
+    expect({ code, stderr: output.stderr.trim() }).toEqual({ code: 0, stderr: '' });
+    const { testId, spans } = JSON.parse(output.stdout.trim().split('\n').pop()!) as { testId: string; spans: Array<{ name: string; kind: number; traceId: string; spanId: string; parentSpanId?: string; attributes: Record<string, unknown> }> };
     const http = spans.find((span) => span.kind === SpanKind.SERVER)!;
     const cvdiag = spans.find((span) => span.attributes['cvdiag.test_id'] === testId)!;
     expect(http.name).toMatch(/^GET/);
