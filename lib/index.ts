@@ -2,6 +2,7 @@ export { CvdiagModule } from './cvdiag.module.js';
 export { CVDIAG_MODULE_OPTIONS } from './cvdiag.module-definition.js';
 export { CvdiagService } from './cvdiag.service.js';
 export type { CvdiagCorrelation } from './cvdiag.service.js';
+export { ClientGoneError } from './http/request-state.js';
 export { AgentEntry } from './work/agent-entry.decorator.js';
 export type { AgentEntryOptions } from './work/agent-entry.decorator.js';
 export { LlmCall } from './work/llm-call.decorator.js';
@@ -11,7 +12,7 @@ export { scrub } from './scrub/scrub.js';
 export { StdoutSink } from './sinks/stdout.sink.js';
 export type { StdoutSinkOptions } from './sinks/stdout.sink.js';
 export type { CvdiagSink } from './sinks/cvdiag-sink.interface.js';
-export type { CvdiagModuleOptions } from './options/cvdiag-options.interface.js';
+export type { CvdiagModuleOptions, CvdiagOptionsFactory } from './options/cvdiag-options.interface.js';
 export { CvdiagOptionsError } from './options/validate-options.js';
 export { BACKEND_BOUNDARIES } from './envelope/boundaries.js';
 export type {

@@ -2,7 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { ApplicationConfig } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from '@jest/globals';
-import { CvdiagModule, CvdiagModuleOptions, CvdiagOptionsError } from 'nestjs-cvdiag';
+import { CvdiagModule, CvdiagModuleOptions, CvdiagOptionsError, type CvdiagOptionsFactory } from 'nestjs-cvdiag';
 import { ChatController, FakeLlmClient, ShowcaseAgent } from './fixtures/agent-app';
 
 import { useApps, useCapture } from './support/harness';
@@ -66,6 +66,21 @@ describe.each(ADAPTERS)('module registration on %s', (adapter) => {
     assertValidRows(rows, { tier: 'verbose' });
     expect(rows.map((row) => row.boundary)).toEqual(['backend.request.ingress', 'backend.response.complete']);
     expect(rows.every((row) => row.slug === 'from-config')).toBe(true);
+  });
+
+  it('forRootAsync({ useClass }) takes its options from a CvdiagOptionsFactory', async () => {
+    @Injectable()
+    class CvdiagSettings implements CvdiagOptionsFactory {
+      createCvdiagOptions(): CvdiagModuleOptions {
+        return { enabled: true, slug: 'from-class' };
+      }
+    }
+    @Module({ imports: [CvdiagModule.forRootAsync({ useClass: CvdiagSettings })], controllers: [ChatController], providers: [ShowcaseAgent, FakeLlmClient] })
+    class ClassOptionsModule {}
+    const running = await apps.start(ClassOptionsModule, adapter);
+    await send(running.url, { path: '/json' });
+    await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.response.complete'), 'terminal');
+    expect(capture.rows().every((row) => row.slug === 'from-class')).toBe(true);
   });
 
   it('adds no global guard when no route uses @SkipCvdiag (this file has none): requests skip Nest\'s guard pipeline', async () => {

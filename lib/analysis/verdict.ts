@@ -73,7 +73,7 @@ export function judge(trace: readonly CvdiagRow[], options: CvdiagVerdictOptions
 
   for (const response of facts.llmResponses) {
     const m = response.metadata;
-    if (response.outcome === 'err' && m.error_class !== 'Abandoned') {
+    if (response.outcome === 'err' && !endedByClient(m.error_class)) {
       found('llm-error', `The LLM call${model(m)} failed with ${m.error_class ?? 'an error'} after ${m.latency_ms} ms.`, [response]);
     }
   }
@@ -131,6 +131,11 @@ export function judge(trace: readonly CvdiagRow[], options: CvdiagVerdictOptions
   findings.sort((a, b) => VERDICTS.indexOf(a.verdict) - VERDICTS.indexOf(b.verdict));
   const first = findings[0] ?? { verdict: 'ok' as const, reason: okReason(terminal), evidence: terminal ? [terminal] : [] };
   return { ...first, findings: findings.length > 0 ? findings : [first], unseen: facts.unseen(), failed: first.verdict !== 'ok' };
+}
+
+/** An LLM call that ended because the client left (abandoned, or aborted by CVDIAG's client-gone signal) did not fail by itself. */
+function endedByClient(errorClass: string | null): boolean {
+  return errorClass === 'Abandoned' || errorClass === 'ClientGoneError' || errorClass === 'AbortError';
 }
 
 function okReason(terminal: CvdiagRow | undefined): string {
@@ -195,7 +200,7 @@ class TraceFacts {
     for (const start of this.llmStarts) {
       // A call's response and heartbeats are children of its start row.
       const response = this.llmResponses.find((row) => row.parent_span_id === start.span_id);
-      const open = !response || response.metadata.error_class === 'Abandoned';
+      const open = !response || endedByClient(response.metadata.error_class);
       if (!open) continue;
       const beats = this.heartbeats.filter((row) => row.parent_span_id === start.span_id);
       if (beats.length === 0) continue;

@@ -46,3 +46,11 @@ export interface ResolvedCvdiagOptions {
   sinks: CvdiagSink[];
   echoTestId: boolean;
 }
+
+/**
+ * A class that makes the options, for `CvdiagModule.forRootAsync({ useClass })`
+ * (or `useExisting`): Nest creates it with its dependencies and calls this method.
+ */
+export interface CvdiagOptionsFactory {
+  createCvdiagOptions(): CvdiagModuleOptions | Promise<CvdiagModuleOptions>;
+}
