@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { StdoutSink, type CvdiagModuleOptions } from 'nestjs-cvdiag';
 import { CvdiagOtelSink } from 'nestjs-cvdiag/otel';
 import { newTestId } from 'nestjs-cvdiag/testing';
-import { agentAppModule } from './fixtures/agent-app';
+import { agentAppModule, ShowcaseAgent } from './fixtures/agent-app';
 import { VerdictController, VerdictLlm } from './fixtures/verdicts';
 import { useApps, useCapture } from './support/harness';
 import { DEBUG_ENV, useEnv } from './support/env';
@@ -121,6 +121,25 @@ describe.each(ADAPTERS)('OpenTelemetry bridge on %s', (adapter) => {
     expect(root.attributes).toMatchObject({ 'http.response.status_code': 200, 'cvdiag.last_event_type': 'RUN_ERROR' });
     // At default tier there is no ingress row: the start is the terminal's time minus total_duration_ms.
     expect(ms(root.duration)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('work outside requests never blocks requests: held traces are made into spans when the sink is full', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    providers.push(provider);
+    const sink = new CvdiagOtelSink({ tracer: provider.getTracer('test'), maxOpenRequests: 3 });
+    const running = await apps.start(agentAppModule({ enabled: true, tier: 'verbose', sinks: [sink] }), adapter);
+    // A job calling the agent outside any request: one trace per call, and none ever gets a terminal row.
+    const agent = running.app.get(ShowcaseAgent);
+    for (let i = 0; i < 5; i++) await agent.answerOnce('job');
+    const testId = newTestId();
+    expect((await send(running.url, { path: '/json', headers: { 'x-test-id': testId } })).status).toBe(200);
+    await waitFor(() => exporter.getFinishedSpans().some((span) => attr(span, 'cvdiag.test_id') === testId), 'the request span');
+    const work = exporter.getFinishedSpans().filter((span) => span.name === 'cvdiag work');
+    expect(work.length).toBeGreaterThanOrEqual(2);
+    expect(work.every((span) => span.status.code === SpanStatusCode.UNSET && parentId(span) === undefined)).toBe(true);
+    expect(sink.stats.evictedRequests).toBeGreaterThanOrEqual(2);
+    expect(sink.stats.droppedRequests).toBe(0);
   });
 
   it('40 concurrent requests: 40 trees, no span in another request\'s trace', async () => {

@@ -39,6 +39,17 @@ const SECRETS: Array<[string, string]> = [
   ['/AWS_SECRET_ACCESS_KEY=Key0ne/x/aws_secret_access_key%20%3D%20KeyTw0', 'KeyTw0'],
   ['/AWS_SECRET_ACCESS_KEY=Key0ne/x/aws_secret_access_key%20%3D%20KeyTw0', 'Key0ne'],
   ['/db/postgres://[REDACTED]@h/x/postgres://app:pa/ss1@h2/db', 'pa/ss1'],
+  // An empty user name; a password with `/` or `#`
+  ['redis://:p/ss@host:6379', 'p/ss'],
+  ['redis://:s3cr#t@host:6379/0', 's3cr#t'],
+  // An encoded `=` with an encoded `,` or `;` in the value
+  ['GET /x/api_key%3DAbC%2CdEf', 'dEf'],
+  ['/cb?next=%2Flogin%3Fpassword%3Dhunter%3B2xyz', '2xyz'],
+  // A token right after an escape of escaped JSON
+  ['line1\\nsk-proj-abcdefghijklmnopqrstuvwxyz0123', 'abcdefghijklmnop'],
+  ['x\\u003cghp_0123456789abcdefABCDEF0123456789', 'ghp_0123456789'],
+  // An Airtable token after a word that starts like one
+  [`x.path.patAbCdEfGhIjKlMn.${'a1'.repeat(32)}`, 'AbCdEfGhIjKlMn'],
 ];
 
 /** How a secret can be written into a text: each family is tried in each. */

@@ -74,6 +74,9 @@ export function summarize(trace: readonly CvdiagRow[], options: CvdiagVerdictOpt
   return summary;
 }
 
+/** How many decided requests are remembered to recognise their late rows (bounded memory). */
+const DECIDED_REMEMBERED = 50_000;
+
 export interface CvdiagCollectorOptions extends CvdiagVerdictOptions {
   /**
    * How long (in log time, from the rows' `ts`) to wait after a request's
@@ -97,6 +100,10 @@ export class CvdiagRequestCollector {
   private readonly open = new Map<string, { rows: CvdiagRow[]; lastMs: number; terminalMs: number | null }>();
   private clockMs = 0;
   private sweptAtMs = 0;
+  /** Requests decided lately: a row of one of them that comes later is counted, not taken for a new request. */
+  private readonly decided = new Set<string>();
+  /** Rows that came after their request was decided (later than the grace window). */
+  lateRows = 0;
   private readonly graceMs: number;
   private readonly staleMs: number;
 
@@ -113,9 +120,18 @@ export class CvdiagRequestCollector {
     return this.open.size;
   }
 
+  /** The log's clock: the latest `ts` read. */
+  get logClockMs(): number {
+    return this.clockMs;
+  }
+
   add(row: CvdiagRow): void {
     const atMs = Date.parse(row.ts) || this.clockMs;
     if (atMs > this.clockMs) this.clockMs = atMs;
+    if (this.decided.has(row.trace_id)) {
+      this.lateRows++;
+      return;
+    }
     let request = this.open.get(row.trace_id);
     if (!request) {
       request = { rows: [], lastMs: atMs, terminalMs: null };
@@ -147,6 +163,8 @@ export class CvdiagRequestCollector {
     const request = this.open.get(traceId);
     if (!request) return;
     this.open.delete(traceId);
+    this.decided.add(traceId);
+    if (this.decided.size > DECIDED_REMEMBERED) this.decided.delete(this.decided.values().next().value!);
     // Rows of several processes can arrive out of order; within one request they share a clock.
     request.rows.sort((a, b) => a.mono_ns - b.mono_ns);
     this.onDecided(request.rows);

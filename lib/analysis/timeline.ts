@@ -1,4 +1,5 @@
 import type { CvdiagEnvelope } from '../envelope/envelope.types.js';
+import { printable } from './printable.js';
 import { groupByTrace } from './rows.js';
 
 /** Colours for a terminal; every function returns its text unchanged when colours are off. */
@@ -34,7 +35,7 @@ export function renderTimeline(rows: readonly CvdiagEnvelope[], options: CvdiagT
   const out: string[] = [];
   for (const trace of groupByTrace(rows).values()) {
     if (out.length > 0) out.push('');
-    out.push((options.paint ?? PLAIN).bold(traceHeading(trace)));
+    out.push((options.paint ?? PLAIN).bold(printable(traceHeading(trace))));
     out.push(...traceLines(trace, options));
   }
   return out.join('\n');
@@ -60,11 +61,11 @@ function traceLines(trace: readonly CvdiagEnvelope[], options: CvdiagTimelineOpt
     }
     if (run > 1) {
       const folded = trace.slice(i, i + run);
-      lines.push(`${at(row)}  ${label(row, `×${run}`, paint)}${foldedDetail(folded)}`);
+      lines.push(`${at(row)}  ${label(row, `×${run}`, paint)}${printable(foldedDetail(folded))}`);
       i += run - 1;
     } else {
       const bar = options.barWidth && (row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted') ? `  ${waterfall(trace, row, options.barWidth, paint)}` : '';
-      lines.push(`${at(row)}  ${label(row, '', paint)}${detail(row)}${bar}`);
+      lines.push(`${at(row)}  ${label(row, '', paint)}${printable(detail(row))}${bar}`);
     }
   }
   return lines;

@@ -66,7 +66,8 @@ export function judge(trace: readonly CvdiagRow[], options: CvdiagVerdictOptions
     findings.push({ verdict, reason, evidence: evidence.filter((row): row is CvdiagRow => row !== undefined) });
 
   const { terminal } = facts;
-  if (!terminal) {
+  // Work outside any request (a job, a script) has no terminal row by design: only a request, or work left open, lacks one.
+  if (!terminal && (facts.looksLikeRequest() || facts.openWork() > 0)) {
     const last = trace[trace.length - 1];
     found('no-terminal', `The rows stop ${last ? `at ${short(last.boundary)}` : ''} without a terminal row: the process was killed, or the log was cut.`, [last]);
   }
@@ -95,8 +96,9 @@ export function judge(trace: readonly CvdiagRow[], options: CvdiagVerdictOptions
   }
 
   if (terminal?.boundary === 'backend.response.complete' && terminal.metadata.sse_event_count === 0) {
-    const empty = facts.llmResponses.find((row) => row.outcome === 'ok' && !row.metadata.response_token_count);
-    if (empty) found('provider-empty', `The LLM answered ok with ${empty.metadata.response_token_count === 0 ? '0' : 'no'} tokens and the stream carried no events.`, [empty, terminal]);
+    // 0 tokens reported (recordLlmUsage); null means the app did not report usage, which says nothing.
+    const empty = facts.llmResponses.find((row) => row.outcome === 'ok' && row.metadata.response_token_count === 0);
+    if (empty) found('provider-empty', 'The LLM answered ok with 0 tokens and the response carried no events.', [empty, terminal]);
   }
 
   if (terminal?.boundary === 'backend.response.complete' && terminal.metadata.http_status < 400) {
@@ -207,7 +209,8 @@ class TraceFacts {
       const intervalMs = stallMs ?? beats[0]!.metadata.elapsed_ms_since_start;
       // The last write we can see: the last event (debug), else the first byte (verbose), else the call's start.
       const lastWrite = this.events[this.events.length - 1] ?? this.firstByte;
-      if (!lastWrite && this.terminal?.boundary === 'backend.sse.aborted' && this.terminal.metadata.bytes_before_abort > 0) continue;
+      // Without the event rows (debug tier) the writes after the first byte cannot be seen: no claim of silence then.
+      if (this.events.length === 0 && this.terminal?.boundary === 'backend.sse.aborted' && this.terminal.metadata.bytes_before_abort > 0) continue;
       if (lastWrite && this.events.length === 0 && this.terminal?.boundary === 'backend.response.complete' && this.terminal.metadata.sse_event_count > 0) continue;
       const silentFromNs = Math.max(lastWrite?.mono_ns ?? start.mono_ns, start.mono_ns);
       const silentMs = (endNs - silentFromNs) / 1e6;
@@ -230,17 +233,39 @@ class TraceFacts {
       if (!edge) continue;
       if (edge['cf-mitigated']) return { reason: `Cloudflare stepped in (cf-mitigated: ${edge['cf-mitigated']}).`, row };
       if (edge['retry-after'] && status !== undefined && status >= 400) return { reason: `The response asked the client to retry later (retry-after: ${edge['retry-after']}, HTTP ${status}).`, row };
-      if (edge.via) return { reason: `The request came through a proxy (via: ${edge.via}).`, row };
+      // Many platforms add `via` to every request: a proxy is a suspect only for a request that failed.
+      if (edge.via && this.failedAtTheEnd()) return { reason: `The request failed behind a proxy (via: ${edge.via}).`, row };
     }
     return undefined;
+  }
+
+  /** The response ended badly: a status of 400 or more, or an abort. */
+  failedAtTheEnd(): boolean {
+    if (this.terminal?.boundary === 'backend.sse.aborted') return true;
+    return this.terminal?.boundary === 'backend.response.complete' && this.terminal.metadata.http_status >= 400;
+  }
+
+  /** Rows only a request writes (any tier): its ingress, first byte, events, terminal. */
+  looksLikeRequest(): boolean {
+    return this.trace.some((row) => row.boundary === 'backend.request.ingress' || row.boundary === 'backend.sse.first_byte' || row.boundary === 'backend.sse.event' || row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted');
+  }
+
+  /** Agent and LLM calls started and not ended. */
+  openWork(): number {
+    let open = 0;
+    for (const row of this.trace) {
+      if (row.boundary === 'backend.agent.enter' || row.boundary === 'backend.llm.call.start') open++;
+      else if (row.boundary === 'backend.agent.exit' || row.boundary === 'backend.llm.call.response') open--;
+    }
+    return open;
   }
 
   /** Stages these rows cannot show, judging by which tier wrote them. */
   unseen(): string[] {
     const unseen: string[] = [];
     if (!this.ingress) unseen.push('ingress, first byte and LLM calls (verbose tier)');
-    const counted = this.terminal?.boundary === 'backend.response.complete' ? this.terminal.metadata.sse_event_count : 0;
-    if (this.events.length === 0 && counted > 0) unseen.push('stream events (debug tier)');
+    const wrote = this.terminal?.boundary === 'backend.response.complete' ? this.terminal.metadata.sse_event_count > 0 : this.terminal?.boundary === 'backend.sse.aborted' && this.terminal.metadata.bytes_before_abort > 0;
+    if (this.events.length === 0 && wrote) unseen.push('stream events (debug tier)');
     return unseen;
   }
 }

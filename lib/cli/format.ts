@@ -1,6 +1,7 @@
 import type { CvdiagRequestSummary } from '../analysis/requests.js';
 import { duration, type CvdiagPaint } from '../analysis/timeline.js';
 import type { CvdiagRow } from '../envelope/envelope.types.js';
+import { printable } from '../analysis/printable.js';
 
 /**
  * `…8e69ee923b77`: the end of an id, as `ls` shows it (a UUIDv7 starts with its
@@ -27,7 +28,7 @@ export function endOf(summary: CvdiagRequestSummary): string {
 /** One line of `cvdiag ls` (and of `cvdiag tail`). */
 export function lsLine(summary: CvdiagRequestSummary, paint: CvdiagPaint): string {
   const time = summary.startedAt.slice(11, 23);
-  const what = `${summary.method ?? '?'} ${summary.route ?? '(no route)'}`;
+  const what = printable(`${summary.method ?? '?'} ${summary.route ?? '(no route)'}`);
   const cells = [
     paint.dim(time),
     shortId(summary.testId),
@@ -51,18 +52,18 @@ export function verdictText(summary: CvdiagRequestSummary, paint: CvdiagPaint): 
 export function explainBlock(summary: CvdiagRequestSummary, paint: CvdiagPaint): string {
   const { verdict } = summary;
   const lines = [
-    `${paint.bold(`${shortId(summary.testId)} ${summary.method ?? '?'} ${summary.route ?? '(no route)'}`)}  ${verdictText(summary, paint)}`,
-    `  ${verdict.reason}`,
+    `${paint.bold(printable(`${shortId(summary.testId)} ${summary.method ?? '?'} ${summary.route ?? '(no route)'}`))}  ${verdictText(summary, paint)}`,
+    `  ${printable(verdict.reason)}`,
   ];
   for (const row of verdict.evidence) lines.push(paint.dim(`    ${evidenceLine(row)}`));
-  for (const other of verdict.findings.slice(1)) lines.push(`  also ${other.verdict}: ${other.reason}`);
+  for (const other of verdict.findings.slice(1)) lines.push(`  also ${other.verdict}: ${printable(other.reason)}`);
   if (verdict.unseen.length > 0) lines.push(paint.dim(`  not seen at the tier these rows were written at: ${verdict.unseen.join('; ')}`));
-  lines.push(paint.dim(`  test ${summary.testId} · trace ${summary.traceId}`));
+  lines.push(paint.dim(printable(`  test ${summary.testId} · trace ${summary.traceId}`)));
   return lines.join('\n');
 }
 
 /** A row, short: its boundary, outcome, time and metadata. */
 export function evidenceLine(row: CvdiagRow): string {
-  const metadata = JSON.stringify(row.metadata);
+  const metadata = JSON.stringify(row.metadata); // JSON escapes control characters
   return `${row.ts.slice(11, 23)} ${row.boundary.replace(/^backend\./, '')} ${row.outcome} ${metadata.length > 160 ? `${metadata.slice(0, 159)}…` : metadata}`;
 }

@@ -16,7 +16,8 @@ export interface ReadHandlers {
   row(row: CvdiagRow): void;
   /** A line that is not a row (`tail` passes it through). */
   other?(line: string): void;
-  bad(bad: BadLine): void;
+  /** A line holding `CVDIAG {` whose row cannot be read, or (line 0) a source that cannot be read. */
+  bad(bad: BadLine, line: string): void;
 }
 
 /**
@@ -30,27 +31,29 @@ export async function readSources(sources: readonly string[], handlers: ReadHand
   const total = list.reduce((sum, source) => sum + (source === '-' ? 0 : sizeOf(source)), 0);
   let before = 0;
   for (const source of list) {
-    const raw: Readable = source === '-' ? process.stdin : createReadStream(source);
-    const onData = progress && source !== '-' ? (chunk: Buffer) => progress((before += chunk.length), total) : undefined;
-    if (onData) raw.on('data', onData);
-    const text = source.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-    const done = new Promise<void>((resolve, reject) => {
-      raw.once('error', reject);
-      text.once('error', reject);
-      text.once('end', resolve);
-    });
-    let line = 0;
     const name = source === '-' ? 'stdin' : source;
-    for await (const text_ of createInterface({ input: text, crlfDelay: Infinity })) {
-      line++;
-      const read = readLogLine(text_);
-      if (read.kind === 'row') handlers.row(read.row);
-      else if (read.kind === 'invalid') handlers.bad({ source: name, line, reason: read.reason });
-      else handlers.other?.(text_);
+    try {
+      await readOne(source, name, handlers, progress && source !== '-' ? (bytes) => progress((before += bytes), total) : undefined);
+    } catch (error) {
+      // A file that cannot be read (missing, a folder, a cut .gz) is reported; the others are still read.
+      handlers.bad({ source: name, line: 0, reason: `cannot read: ${error instanceof Error ? error.message : String(error)}` }, '');
     }
-    await done.catch((error: unknown) => {
-      throw new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
-    });
+  }
+}
+
+async function readOne(source: string, name: string, handlers: ReadHandlers, onBytes?: (bytes: number) => void): Promise<void> {
+  const raw: Readable = source === '-' ? process.stdin : createReadStream(source);
+  if (onBytes) raw.on('data', (chunk: Buffer) => onBytes(chunk.length));
+  const text = source.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  // Errors of the file stream reach the gunzip stream too, and the line reader rejects with them.
+  if (text !== raw) raw.once('error', (error) => text.destroy(error));
+  let line = 0;
+  for await (const content of createInterface({ input: text, crlfDelay: Infinity })) {
+    line++;
+    const read = readLogLine(content);
+    if (read.kind === 'row') handlers.row(read.row);
+    else if (read.kind === 'invalid') handlers.bad({ source: name, line, reason: read.reason }, content);
+    else handlers.other?.(content);
   }
 }
 
@@ -58,6 +61,6 @@ function sizeOf(path: string): number {
   try {
     return statSync(path).size;
   } catch {
-    throw new Error(`${path}: no such file`);
+    return 0; // reported when it is read
   }
 }

@@ -12,6 +12,7 @@ import { VERDICTS, type CvdiagVerdict } from '../analysis/verdict.js';
 import type { CvdiagRow } from '../envelope/envelope.types.js';
 import { explainBlock, idMatches, lsLine } from './format.js';
 import { readSources, type BadLine } from './input.js';
+import { printable } from '../analysis/printable.js';
 import { ReportBuilder } from './report.js';
 
 interface CommonOptions {
@@ -83,11 +84,11 @@ withCommon(program.command('show').argument('<id>', 'a test id or trace id, or i
     const bad = await eachRequest(files, options, (summary, rows) => {
       if (!idMatches(summary.testId, id) && !idMatches(summary.traceId, id)) return;
       if (shown++ > 0) process.stdout.write('\n');
-      process.stdout.write(`${renderTimeline(rows, { paint, barWidth: 24 })}\n${paint.bold('verdict')} ${summary.verdict.verdict}: ${summary.verdict.reason}\n`);
+      process.stdout.write(`${renderTimeline(rows, { paint, barWidth: 24 })}\n${paint.bold('verdict')} ${summary.verdict.verdict}: ${printable(summary.verdict.reason)}\n`);
     });
     reportBad(bad);
     if (shown === 0) {
-      process.stderr.write(`cvdiag show: no request with a test id or trace id starting with "${id}"\n`);
+      process.stderr.write(`cvdiag show: no request whose test id or trace id starts or ends with "${printable(id)}"\n`);
       process.exitCode = 1;
     }
   });
@@ -100,7 +101,7 @@ withCommon(program.command('report').argument(...FILES))
   .action(async (files: string[], options: CommonOptions & { output: string; sample: number; maxFailed: number }) => {
     const report = new ReportBuilder({ sample: options.sample, maxFailed: options.maxFailed, sources: files.length > 0 ? files : ['stdin'] });
     const bad = await eachRequest(files, options, (summary, rows) => report.add(summary, rows));
-    writeFileSync(options.output, report.render(bad));
+    writeFileSync(options.output, report.render(bad.first, bad.count));
     reportBad(bad);
     process.stderr.write(`cvdiag report: ${report.count} requests → ${options.output}\n`);
   });
@@ -110,15 +111,26 @@ withCommon(program.command('tail'))
   .action(async (options: CommonOptions) => {
     const paint = paintFor(options);
     const keep = filterFor(options);
+    const bad = new BadLines();
     const collector = new CvdiagRequestCollector((rows) => {
-      const summary = summarize(rows, verdictOptions(options));
-      if (keep(summary)) process.stdout.write(`${paint.bold('CVDIAG')} ${lsLine(summary, paint)}\n`);
+      const summary = judged(rows, options, bad);
+      if (summary && keep(summary)) process.stdout.write(`${paint.bold('CVDIAG')} ${lsLine(summary, paint)}\n`);
     }, collectorOptions(options));
-    // Idle input: requests past their window are still decided, by the wall clock.
-    const timer = setInterval(() => collector.sweep(Date.now()), 1_000);
+    // Idle input: requests past their window are still decided, the log's clock moved on by the time spent waiting.
+    let lastRowAt = Date.now();
+    const timer = setInterval(() => collector.sweep(collector.logClockMs + (Date.now() - lastRowAt)), 1_000);
     timer.unref();
-    const bad: BadLine[] = [];
-    await readSources(['-'], { row: (row) => collector.add(row), other: (line) => process.stdout.write(`${line}\n`), bad: (line) => bad.push(line) });
+    await readSources(['-'], {
+      row: (row) => {
+        lastRowAt = Date.now();
+        collector.add(row);
+      },
+      other: (line) => process.stdout.write(`${line}\n`),
+      bad: (line, text) => {
+        bad.add(line);
+        if (text) process.stdout.write(`${text}\n`); // the line is the app's output too
+      },
+    });
     clearInterval(timer);
     collector.end();
     reportBad(bad);
@@ -129,14 +141,14 @@ withCommon(program.command('tail'))
  * filters, once it is decided (see CvdiagRequestCollector). Returns the lines
  * that could not be read.
  */
-async function eachRequest(files: string[], options: CommonOptions, each: (summary: CvdiagRequestSummary, rows: CvdiagRow[]) => void): Promise<BadLine[]> {
+async function eachRequest(files: string[], options: CommonOptions, each: (summary: CvdiagRequestSummary, rows: CvdiagRow[]) => void): Promise<BadLines> {
   const keep = filterFor(options);
+  const bad = new BadLines();
   const collector = new CvdiagRequestCollector((rows) => {
-    const summary = summarize(rows, verdictOptions(options));
-    if (keep(summary)) each(summary, rows);
+    const summary = judged(rows, options, bad);
+    if (summary && keep(summary)) each(summary, rows);
   }, collectorOptions(options));
-  const bad: BadLine[] = [];
-  await readSources(files, { row: (row) => collector.add(row), bad: (line) => bad.push(line) }, progressBar());
+  await readSources(files, { row: (row) => collector.add(row), bad: (line) => bad.add(line) }, progressBar());
   collector.end();
   return bad;
 }
@@ -175,9 +187,12 @@ function jsonOf(summary: CvdiagRequestSummary): Record<string, unknown> {
   };
 }
 
+/** Colours: off with --no-color or NO_COLOR; FORCE_COLOR (not 0) forces them; else on a terminal only. */
 function paintFor(options: CommonOptions): CvdiagPaint {
-  const enabled = options.color !== false && process.stdout.isTTY === true && !('NO_COLOR' in process.env);
-  return picocolors.createColors(enabled || 'FORCE_COLOR' in process.env);
+  if (options.color === false || 'NO_COLOR' in process.env) return picocolors.createColors(false);
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined) return picocolors.createColors(force !== '0' && force !== 'false');
+  return picocolors.createColors(process.stdout.isTTY === true);
 }
 
 /** A progress bar on stderr for inputs above 20 MB, when stderr is a terminal. */
@@ -193,12 +208,36 @@ function progressBar(): ((read: number, total: number) => void) | undefined {
   };
 }
 
-/** Lines that held `CVDIAG {` but no readable row: counted, the first ones named. */
-function reportBad(bad: readonly BadLine[]): void {
-  if (bad.length === 0) return;
-  process.stderr.write(`cvdiag: ${bad.length} line${bad.length > 1 ? 's' : ''} with an unreadable row\n`);
-  for (const line of bad.slice(0, 5)) process.stderr.write(`  ${line.source}:${line.line}: ${line.reason}\n`);
-  if (bad.length > 5) process.stderr.write(`  … and ${bad.length - 5} more\n`);
+/** A request's summary, or undefined (counted) when its rows are malformed beyond judging. */
+function judged(rows: CvdiagRow[], options: CommonOptions, bad: BadLines): CvdiagRequestSummary | undefined {
+  try {
+    return summarize(rows, verdictOptions(options));
+  } catch (error) {
+    bad.add({ source: `trace ${rows[0]?.trace_id ?? '?'}`, line: 0, reason: `rows that cannot be judged (${error instanceof Error ? error.message : String(error)})` });
+    return undefined;
+  }
+}
+
+/** Lines that held `CVDIAG {` but no readable row, and sources that could not be read: counted, the first ones kept. */
+class BadLines {
+  count = 0;
+  readonly first: BadLine[] = [];
+  unreadableSource = false;
+
+  add(line: BadLine): void {
+    this.count++;
+    if (this.first.length < 5) this.first.push(line);
+    if (line.line === 0 && line.reason.startsWith('cannot read')) this.unreadableSource = true;
+  }
+}
+
+/** Reports the unreadable lines on stderr; a source that could not be read makes the exit code 2. */
+function reportBad(bad: BadLines): void {
+  if (bad.count === 0) return;
+  process.stderr.write(`cvdiag: ${bad.count} line${bad.count > 1 ? 's' : ''} with an unreadable row\n`);
+  for (const line of bad.first) process.stderr.write(`  ${line.source}${line.line > 0 ? `:${line.line}` : ''}: ${printable(line.reason)}\n`);
+  if (bad.count > bad.first.length) process.stderr.write(`  … and ${bad.count - bad.first.length} more\n`);
+  if (bad.unreadableSource) process.exitCode = 2;
 }
 
 function positiveNumber(value: string): number {

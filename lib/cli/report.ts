@@ -35,6 +35,8 @@ export interface ReportData {
   badLines: { count: number; first: BadLine[] };
 }
 
+const MAX_ROUTES = 500;
+
 type Percentiles = { p50: number | null; p90: number | null; p99: number | null; n: number };
 
 /**
@@ -62,7 +64,9 @@ export class ReportBuilder {
     this.total++;
     const { verdict } = summary.verdict;
     this.byVerdict.set(verdict, (this.byVerdict.get(verdict) ?? 0) + 1);
-    const routeKey = `${summary.method ?? '?'} ${summary.route ?? '(no route)'}`;
+    // Unmatched paths (404s) can be endless: beyond MAX_ROUTES distinct routes, the rest are counted together.
+    let routeKey = `${summary.method ?? '?'} ${summary.route ?? '(no route)'}`;
+    if (!this.routes.has(routeKey) && this.routes.size >= MAX_ROUTES) routeKey = '(other routes)';
     let route = this.routes.get(routeKey);
     if (!route) this.routes.set(routeKey, (route = { count: 0, failed: 0, durations: [], firstBytes: [] }));
     route.count++;
@@ -83,7 +87,7 @@ export class ReportBuilder {
     }
   }
 
-  data(bad: readonly BadLine[]): ReportData {
+  data(bad: readonly BadLine[], badCount: number): ReportData {
     return {
       generatedAt: new Date().toISOString(),
       sources: this.options.sources,
@@ -94,14 +98,14 @@ export class ReportBuilder {
         .map(([route, stats]) => ({ route, count: stats.count, failed: stats.failed, durationMs: percentiles(stats.durations), firstByteMs: percentiles(stats.firstBytes) })),
       requests: [...this.failed, ...this.ok].sort((a, b) => a.startedAt.localeCompare(b.startedAt)),
       notKept: { ok: this.okSeen - this.ok.length, failed: this.failedNotKept },
-      badLines: { count: bad.length, first: bad.slice(0, 20) },
+      badLines: { count: badCount, first: bad.slice(0, 20) },
     };
   }
 
   /** The page: one HTML file, its data inline as JSON (never as markup), no network. */
-  render(bad: readonly BadLine[]): string {
+  render(bad: readonly BadLine[], badCount: number): string {
     // `<` escaped: no text in the data can close the script element.
-    const json = JSON.stringify(this.data(bad)).replace(/</g, '\\u003c');
+    const json = JSON.stringify(this.data(bad, badCount)).replace(/</g, '\\u003c');
     return REPORT_TEMPLATE.replace('/*CVDIAG_DATA*/', () => json);
   }
 }

@@ -22,10 +22,16 @@ export interface CvdiagOtelSinkOptions {
   tracer?: Tracer;
   /** Also write each row as an OpenTelemetry log record, in its span's context (`logs.getLogger('nestjs-cvdiag')`). */
   logger?: CvdiagOtelLogger;
-  /** Requests held until their terminal row; beyond this, new requests are dropped (counted). Default 10 000. */
+  /** Requests held until their terminal row; beyond this, the one held longest is made into spans as it is (counted). Default 10 000. */
   maxOpenRequests?: number;
-  /** Rows held per request; beyond this, its `sse.event` and heartbeat rows are dropped (counted). Default 2 000. */
+  /** Rows held per request; beyond this, its rows but the terminal and the ends of agent and LLM calls are dropped (counted). Default 2 000. */
   maxRowsPerRequest?: number;
+  /**
+   * A trace with no new row for this long is made into spans as it is: work
+   * outside any request (a job, a script), or a request whose terminal row
+   * never came. Default 60 000 ms.
+   */
+  idleMs?: number;
   /** How long an agent or LLM span stays open after its request ended, waiting for its end row. Default 60 000 ms. */
   lateWorkMs?: number;
 }
@@ -35,7 +41,10 @@ export interface CvdiagOtelStats {
   requests: number;
   spans: number;
   droppedRows: number;
+  /** Requests whose spans could not be made (the SDK threw). */
   droppedRequests: number;
+  /** Requests made into spans before their terminal row because `maxOpenRequests` were held. */
+  evictedRequests: number;
 }
 
 /** A request whose rows are held until its terminal row says when it started and how it ended. */
@@ -43,7 +52,18 @@ interface OpenRequest {
   /** The OpenTelemetry context when its first row was written: the HTTP server span's, when one is active. */
   parent: Context;
   rows: CvdiagRow[];
+  /** Wall-clock time of its last row, for `idleMs`. */
+  lastRowAt: number;
 }
+
+/** Rows only a request writes: a trace without any is work outside a request. */
+const REQUEST_BOUNDARIES = new Set<string>(['backend.request.ingress', 'backend.sse.first_byte', 'backend.sse.event', 'backend.response.complete', 'backend.sse.aborted']);
+
+/** Rows kept past `maxRowsPerRequest`: they end the request and its calls. */
+const ENDING_BOUNDARIES = new Set<string>(['backend.response.complete', 'backend.sse.aborted', 'backend.agent.exit', 'backend.llm.call.response']);
+
+/** How many traces made into spans are remembered, to recognise their late rows. */
+const CLOSED_REMEMBERED = 10_000;
 
 /** An agent or LLM span whose end row may come after its request's terminal row. */
 interface OpenWork {
@@ -91,7 +111,10 @@ export class CvdiagOtelSink implements CvdiagSink {
   /** Agent and LLM spans still running, by the CVDIAG span id of their start row. */
   private readonly work = new Map<string, OpenWork>();
   private sweptAt = 0;
-  readonly stats: CvdiagOtelStats = { requests: 0, spans: 0, droppedRows: 0, droppedRequests: 0 };
+  readonly stats: CvdiagOtelStats = { requests: 0, spans: 0, droppedRows: 0, droppedRequests: 0, evictedRequests: 0 };
+  /** Traces made into spans lately: their late rows only end agent and LLM spans. */
+  private readonly closed = new Set<string>();
+  private readonly idleMs: number;
 
   constructor(options: CvdiagOtelSinkOptions = {}) {
     this.tracer = options.tracer ?? trace.getTracer('nestjs-cvdiag');
@@ -99,32 +122,32 @@ export class CvdiagOtelSink implements CvdiagSink {
     this.maxOpenRequests = options.maxOpenRequests ?? 10_000;
     this.maxRowsPerRequest = options.maxRowsPerRequest ?? 2_000;
     this.lateWorkMs = options.lateWorkMs ?? 60_000;
+    this.idleMs = options.idleMs ?? 60_000;
   }
 
   write(_line: string, envelope: Readonly<CvdiagEnvelope>): boolean {
     const row = envelope as CvdiagRow;
     if (row.boundary === 'cvdiag.queue_dropped') return true;
-    this.sweepLateWork();
+    this.sweep();
     const request = this.open.get(row.trace_id);
     if (!request) {
-      // A late row: the request's spans exist; this ends one of its agent or LLM spans.
-      if (row.boundary === 'backend.agent.exit' || row.boundary === 'backend.llm.call.response') return this.endLateWork(row);
+      // A late row of a request already made into spans: it may end one of its agent or LLM spans.
+      if (this.closed.has(row.trace_id) || row.boundary === 'backend.agent.exit' || row.boundary === 'backend.llm.call.response') return this.endLateWork(row);
       if (this.open.size >= this.maxOpenRequests) {
-        this.stats.droppedRequests++;
-        return false;
+        // Full: the request held longest is made into spans as it is, so the newest are never refused.
+        const [oldest, held] = this.open.entries().next().value!;
+        this.close(oldest, held);
+        this.stats.evictedRequests++;
       }
-      this.open.set(row.trace_id, { parent: otelContext.active(), rows: [row] });
-    } else if (request.rows.length >= this.maxRowsPerRequest && (row.boundary === 'backend.sse.event' || row.boundary === 'backend.llm.call.heartbeat')) {
+      this.open.set(row.trace_id, { parent: otelContext.active(), rows: [row], lastRowAt: Date.now() });
+    } else if (request.rows.length >= this.maxRowsPerRequest && !ENDING_BOUNDARIES.has(row.boundary)) {
       this.stats.droppedRows++;
       return false;
     } else {
       request.rows.push(row);
+      request.lastRowAt = Date.now();
     }
-    if (row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted') {
-      const ended = this.open.get(row.trace_id)!;
-      this.open.delete(row.trace_id);
-      this.toSpans(ended);
-    }
+    if (row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted') this.close(row.trace_id, this.open.get(row.trace_id)!);
     return true;
   }
 
@@ -134,13 +157,44 @@ export class CvdiagOtelSink implements CvdiagSink {
    * OpenTelemetry SDK's own flush is the app's (its `shutdown()`).
    */
   flush(): void {
-    for (const request of this.open.values()) this.toSpans(request);
-    this.open.clear();
+    for (const [traceId, request] of [...this.open]) this.close(traceId, request);
     for (const { span } of this.work.values()) {
       span.setAttribute('cvdiag.unfinished', true);
       span.end();
     }
     this.work.clear();
+  }
+
+  /** A request's rows made into spans, and forgotten (but for its open work and its id, to recognise late rows). */
+  private close(traceId: string, request: OpenRequest): void {
+    this.open.delete(traceId);
+    this.closed.add(traceId);
+    if (this.closed.size > CLOSED_REMEMBERED) this.closed.delete(this.closed.values().next().value!);
+    try {
+      this.toSpans(request);
+    } catch (error) {
+      // The SDK or a span processor threw: this request's spans are lost (counted), the next ones are not.
+      this.stats.droppedRequests++;
+      void error;
+    }
+  }
+
+  /**
+   * Once a second at most: requests with no new row for `idleMs` (work outside
+   * a request, a request whose terminal row will never come) are made into
+   * spans; agent and LLM spans whose end row never came end after `lateWorkMs`.
+   */
+  private sweep(): void {
+    const now = Date.now();
+    if (now - this.sweptAt < 1_000) return;
+    this.sweptAt = now;
+    for (const [traceId, request] of this.open) if (now - request.lastRowAt >= this.idleMs) this.close(traceId, request);
+    for (const [id, open] of this.work) {
+      if (now - open.openedAt < this.lateWorkMs) continue;
+      open.span.setAttribute('cvdiag.unfinished', true);
+      open.span.end();
+      this.work.delete(id);
+    }
   }
 
   private toSpans(request: OpenRequest): void {
@@ -150,7 +204,9 @@ export class CvdiagOtelSink implements CvdiagSink {
     const at = (row: CvdiagRow) => timeOf(row, clock);
     const terminal = rows.find((row) => row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted');
     const ingress = rows.find((row) => row.boundary === 'backend.request.ingress');
-    const endMs = terminal ? at(terminal) : Date.now();
+    // Work outside any request (a job, a script) has no request rows: its spans hang under one `cvdiag work` span.
+    const isRequest = rows.some((row) => REQUEST_BOUNDARIES.has(row.boundary));
+    const endMs = terminal ? at(terminal) : isRequest ? Date.now() : at(rows[rows.length - 1]!);
     // The request's own measure of its length when it has one (it counts from the request's arrival), else its first row.
     const startMs =
       terminal?.boundary === 'backend.response.complete'
@@ -173,8 +229,8 @@ export class CvdiagOtelSink implements CvdiagSink {
     if (method) attributes['http.request.method'] = method;
     if (route) attributes['http.route'] = route;
     const requestSpan = this.tracer.startSpan(
-      `${method ?? 'REQUEST'} ${route ?? ''}`.trim(),
-      { kind: hasHttpParent ? SpanKind.INTERNAL : SpanKind.SERVER, startTime: startMs, attributes },
+      isRequest ? `${method ?? 'REQUEST'} ${route ?? ''}`.trim() : 'cvdiag work',
+      { kind: isRequest && !hasHttpParent ? SpanKind.SERVER : SpanKind.INTERNAL, startTime: startMs, attributes },
       request.parent,
     );
     this.stats.requests++;
@@ -257,7 +313,7 @@ export class CvdiagOtelSink implements CvdiagSink {
         ...(m.last_event_type !== null ? { 'cvdiag.last_event_type': m.last_event_type } : {}),
       });
       requestSpan.setStatus({ code: SpanStatusCode.ERROR, message: `aborted: ${m.termination_kind} after ${m.bytes_before_abort} bytes` });
-    } else {
+    } else if (isRequest) {
       requestSpan.setStatus({ code: SpanStatusCode.ERROR, message: 'no terminal row: the process stopped mid-request' });
     }
     requestSpan.end(endMs);
@@ -296,19 +352,6 @@ export class CvdiagOtelSink implements CvdiagSink {
     const ended = this.endWork(row, open.clock);
     if (this.logger) this.log(row, trace.setSpan(otelContext.active(), open.span), timeOf(row, open.clock));
     return ended;
-  }
-
-  /** Agent and LLM spans whose end row never came end after `lateWorkMs`, marked unfinished. */
-  private sweepLateWork(): void {
-    const now = Date.now();
-    if (now - this.sweptAt < 1_000) return;
-    this.sweptAt = now;
-    for (const [id, open] of this.work) {
-      if (now - open.openedAt < this.lateWorkMs) continue;
-      open.span.setAttribute('cvdiag.unfinished', true);
-      open.span.end();
-      this.work.delete(id);
-    }
   }
 
   private log(row: CvdiagRow, context: Context, timeMs: number): void {

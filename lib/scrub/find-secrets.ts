@@ -21,7 +21,8 @@ export interface SecretSpan {
 export function findSecrets(text: string, cut: boolean): SecretSpan[] {
   const spans: SecretSpan[] = [];
   findPrefixedTokens(text, spans);
-  if (NAME_HINT.test(text)) findNamedValues(text, spans);
+  // A named value needs a `:` or `=`; looking at each one's name (cached) costs less than a case-blind search for the names.
+  if (text.includes(':') || text.includes('=')) findNamedValues(text, spans);
   // The other finders need one of their literals: one search for any of them first.
   if (SHAPE_HINT.test(text)) {
     if (text.includes('eyJ')) findJwts(text, spans);
@@ -64,6 +65,26 @@ function inClass(code: number, flags: number): boolean {
 
 function isDigit(code: number): boolean {
   return code >= 0x30 && code <= 0x39;
+}
+
+/** A cheap first check for afterEscape: a backslash 2 or 6 characters back. */
+function mayFollowEscape(text: string, at: number): boolean {
+  // (never read before the text's start: an out-of-range read is slow)
+  return (at >= 2 && text.charCodeAt(at - 2) === 0x5c) || (at >= 6 && text.charCodeAt(at - 6) === 0x5c);
+}
+
+/**
+ * Whether `at` follows an escape of JSON or a string literal (`\n`, `\t`,
+ * `\u003c`…): in escaped text (`"line1\nsk-…"`) a token starts a word
+ * there, though the escape's last character is a letter or digit.
+ */
+function afterEscape(text: string, at: number): boolean {
+  const before = text.charCodeAt(at - 2);
+  if (before === 0x5c /* \ */) {
+    const letter = text.charCodeAt(at - 1);
+    return letter === 0x6e || letter === 0x72 || letter === 0x74 || letter === 0x62 || letter === 0x66; // n r t b f
+  }
+  return at >= 6 && text.charCodeAt(at - 6) === 0x5c && text.charCodeAt(at - 5) === 0x75 /* u */ && inClass(text.charCodeAt(at - 1), Body.Hex) && inClass(text.charCodeAt(at - 2), Body.Hex) && inClass(text.charCodeAt(at - 3), Body.Hex) && inClass(text.charCodeAt(at - 4), Body.Hex);
 }
 
 function isLetter(code: number): boolean {
@@ -155,7 +176,7 @@ function findPrefixedTokens(text: string, spans: SecretSpan[]): void {
   while (at < last) {
     const code = text.charCodeAt(at);
     const isWord = inClass(code, WORD);
-    if (isWord && !previousIsWord) {
+    if (isWord && (!previousIsWord || (mayFollowEscape(text, at) && afterEscape(text, at)))) {
       let end = -1;
       for (let pass = 0; pass < 2 && end < 0; pass++) {
         const count = (pass === 0 ? TOKENS : SCHEMES).rulesAt(text, at, candidates);
@@ -166,7 +187,7 @@ function findPrefixedTokens(text: string, spans: SecretSpan[]): void {
           if (failedUpTo !== undefined && at + rule.prefix.length <= failedUpTo[id]!) continue;
           end = matchToken(text, at, rule);
           if (end >= 0) break;
-          if (~end > at + 64 && rule.max === undefined && !rule.scheme) (failedUpTo ??= new Int32Array(TOKEN_RULES.length))[id] = ~end;
+          if (rule.max === undefined && !rule.scheme) (failedUpTo ??= new Int32Array(TOKEN_RULES.length))[id] = ~end;
         }
       }
       if (end >= 0) {
@@ -179,6 +200,22 @@ function findPrefixedTokens(text: string, spans: SecretSpan[]): void {
     previousIsWord = isWord;
     at++;
   }
+}
+
+/** Words prose puts after "bearer" or "basic"; after the scheme, they are not tokens. */
+const WORDS_AFTER_SCHEMES = new Set([
+  'authentication', 'authorization', 'credentials', 'credential', 'configuration', 'explanation', 'information',
+  'tokens', 'token', 'scheme', 'schemes', 'headers', 'header', 'access', 'example', 'examples', 'usage', 'support',
+]);
+
+/** `realm=` of `Bearer realm="api"` (WWW-Authenticate): an auth parameter, not a token. */
+function isAuthParameter(text: string, start: number, end: number): boolean {
+  if (text.charCodeAt(end - 1) !== 0x3d /* = */ || text.charCodeAt(end) !== 0x22 /* " */) return false;
+  for (let index = start; index < end - 1; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x61 || code > 0x7a) return false;
+  }
+  return end - start > 1;
 }
 
 /** Where the last match of matchToken starts (after the scheme word of an auth scheme). */
@@ -198,11 +235,18 @@ function matchToken(text: string, at: number, rule: TokenRule): number {
     if (cursor === afterScheme) return ~at;
     const start = cursor;
     while (cursor < text.length && inClass(text.charCodeAt(cursor), Body.Token68)) cursor++;
+    while (cursor > start && text.charCodeAt(cursor - 1) === 0x2e) cursor--; // the full stop of a sentence is not part of it
     // A failed scheme reports the token's start as scanned: the search goes on from there ("bearer Bearer abc123").
     if (cursor - start < rule.min) return ~start;
-    // A random-looking token, or a long word that does not go on as prose ("auth Bearer secrettoken", not "Bearer authentication is…").
-    const prose = isSpaceOrTab(text.charCodeAt(cursor)) && isLetter(text.charCodeAt(cursor + 1));
-    if (!looksRandom(text, start, cursor) && (cursor - start < 8 || prose)) return ~start;
+    if (isAuthParameter(text, start, cursor)) return ~start;
+    if (!looksRandom(text, start, cursor)) {
+      // A plain word is a token only after the scheme written as headers write it (`Bearer`, `BASIC`), when it is
+      // long, is not a word prose puts there, and does not go on as prose: "auth Bearer secrettoken" is a token;
+      // "the bearer of bad news", "supports basic configuration", "requires Bearer authentication." are not.
+      const capitalised = text.charCodeAt(at) >= 0x41 && text.charCodeAt(at) <= 0x5a;
+      const prose = isSpaceOrTab(text.charCodeAt(cursor)) && isLetter(text.charCodeAt(cursor + 1));
+      if (!capitalised || cursor - start < 8 || prose || WORDS_AFTER_SCHEMES.has(text.slice(start, cursor).toLowerCase())) return ~start;
+    }
     matchedStart = start;
     return cursor;
   }
@@ -217,6 +261,13 @@ function matchToken(text: string, at: number, rule: TokenRule): number {
   }
   if (cursor - bodyStart < rule.min || (rule.digit && !hasDigit)) return ~cursor;
   if (rule.shape && !rule.shape(text.slice(bodyStart, cursor))) return ~cursor;
+  if (rule.then) {
+    if (!text.startsWith(rule.then.literal, cursor)) return ~cursor;
+    const partStart = cursor + rule.then.literal.length;
+    cursor = partStart;
+    while (cursor < text.length && inClass(text.charCodeAt(cursor), rule.then.body)) cursor++;
+    if (cursor - partStart < rule.then.min) return ~cursor;
+  }
   matchedStart = at;
   return cursor;
 }
@@ -237,7 +288,7 @@ const JWT_SEGMENT_MIN = [11, 8, 4] as const;
 function findJwts(text: string, spans: SecretSpan[]): void {
   let at = text.indexOf('eyJ');
   while (at >= 0) {
-    if (at > 0 && inClass(text.charCodeAt(at - 1), WORD)) {
+    if (at > 0 && inClass(text.charCodeAt(at - 1), WORD) && !afterEscape(text, at)) {
       at = text.indexOf('eyJ', at + 1);
       continue;
     }
@@ -285,7 +336,7 @@ function findUrlUserinfo(text: string, spans: SecretSpan[], cut: boolean): void 
       cursor++;
     }
     const authorityEnd = cursor;
-    if (end < 0 && colon > start && cursor < text.length && !endsUrl(text.charCodeAt(cursor)) && !isPort(text, colon + 1, cursor)) {
+    if (end < 0 && colon >= start && cursor < text.length && !endsUrl(text.charCodeAt(cursor)) && !isPort(text, colon + 1, cursor)) {
       // `user:pa/ss@host`: the last `@` before white space, a quote or the next URL ends the userinfo.
       while (cursor < text.length && !endsUrl(text.charCodeAt(cursor)) && !text.startsWith('://', cursor)) {
         if (text.charCodeAt(cursor) === 0x40) end = cursor;
@@ -311,9 +362,6 @@ function isPort(text: string, start: number, end: number): boolean {
 
 // ---------------------------------------------------------------------------
 // Values assigned to a secret's name: `password=…`, `"apiKey": "…"`, `{\"token\":\"…\"}`, `AccountKey=…;`
-
-/** A text none of these finds holds no secret's name: the search for separators is skipped. */
-const NAME_HINT = /pass|pwd|secret|token|key|auth|credential|sig/i;
 
 /** Words that make a name secret's, found inside the name lower-cased without `_`, `-` and `.`. */
 const SECRET_NAME_PARTS = [
@@ -396,7 +444,11 @@ function findNamedValues(text: string, spans: SecretSpan[]): void {
     const kind = nameKind(nameBefore(text, separator));
     if (kind === NameKind.None) continue;
     let valueAt = separator + 1;
-    while (valueAt < text.length && valueAt - separator <= MAX_GAP && isSpaceOrTab(text.charCodeAt(valueAt))) valueAt++;
+    while (valueAt < text.length && valueAt - separator <= MAX_GAP) {
+      if (isSpaceOrTab(text.charCodeAt(valueAt))) valueAt++;
+      else if (isEscapedBlank(text, valueAt)) valueAt += 3; // `key:%20'…'` of an encoded path
+      else break;
+    }
     if (valueAt < coveredUpTo && !isQuote(text.charCodeAt(valueAt))) continue;
     const value = valueAfter(text, valueAt);
     const proseLike = kind === NameKind.Prose && isColon && valueAt > separator + 1 && !value.quoted && !value.scheme;
@@ -405,6 +457,11 @@ function findNamedValues(text: string, spans: SecretSpan[]): void {
       coveredUpTo = Math.max(coveredUpTo, value.end);
     }
   }
+}
+
+/** `%20` or `%09` at `at`. */
+function isEscapedBlank(text: string, at: number): boolean {
+  return text.startsWith('%20', at) || text.startsWith('%09', at);
 }
 
 function isQuote(code: number): boolean {
@@ -423,7 +480,11 @@ function nextSeparator(text: string, from: number): number {
 /** The name written just before a separator: `name=`, `"name": `, `\"name\":`, `Name :`. */
 function nameBefore(text: string, separator: number): string {
   let end = separator;
-  while (end > 0 && separator - end < MAX_GAP && isSpaceOrTab(text.charCodeAt(end - 1))) end--;
+  while (end > 0 && separator - end < MAX_GAP) {
+    if (isSpaceOrTab(text.charCodeAt(end - 1))) end--;
+    else if (end >= 3 && isEscapedBlank(text, end - 3)) end -= 3;
+    else break;
+  }
   const quote = text.charCodeAt(end - 1);
   if (quote === 0x22 || quote === 0x27) {
     end--;
@@ -432,6 +493,8 @@ function nameBefore(text: string, separator: number): string {
   }
   let start = end;
   while (start > 0 && end - start < MAX_NAME && isNameChar(text.charCodeAt(start - 1))) start--;
+  // `%26sig=` of a text still partly escaped: the name is `sig`, not `26sig`.
+  if (start > 0 && text.charCodeAt(start - 1) === 0x25 /* % */ && inClass(text.charCodeAt(start), Body.Hex) && inClass(text.charCodeAt(start + 1), Body.Hex)) start += 2;
   return text.slice(start, end);
 }
 

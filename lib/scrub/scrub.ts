@@ -47,6 +47,17 @@ function redactSecrets(text: string, spans: SecretSpan[]): string {
   return redactSpans(decoding.decoded, revealed);
 }
 
+/**
+ * Characters that end an unquoted value (`, ; & }` …) stay escaped in the text
+ * searched once decoded: `api_key%3DAbC%2CdEf` is searched as
+ * `api_key=AbC%2CdEf`, so the whole value is taken, not `AbC` alone.
+ */
+function keepDelimitersEncoded(decoded: string): string {
+  return DELIMITERS.test(decoded) ? decoded.replace(DELIMITERS_ALL, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`) : decoded;
+}
+const DELIMITERS = /[,;&}<>]/;
+const DELIMITERS_ALL = /[,;&}<>]/g;
+
 /** A percent-escape: text holding one may hide a secret from the search until it is decoded. */
 const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
 
@@ -57,39 +68,78 @@ const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
  * stays inside the span.
  */
 function decodeMapped(text: string): { decoded: string; startOf(index: number): number; endOf(index: number): number } {
-  // Runs of escapes: [start in text, end in text, start in decoded, end in decoded].
-  const runs: number[][] = [];
+  // Runs of escapes, four numbers each: start and end in `text`, start and end in `decoded`.
+  const runs: number[] = [];
   let decoded = '';
   let copiedUpTo = 0;
-  ESCAPE_RUN.lastIndex = 0;
-  for (let run = ESCAPE_RUN.exec(text); run !== null; run = ESCAPE_RUN.exec(text)) {
-    decoded += text.slice(copiedUpTo, run.index);
+  let at = text.indexOf('%');
+  while (at >= 0) {
+    if (escapedByte(text, at) < 0) {
+      at = text.indexOf('%', at + 1);
+      continue;
+    }
+    let end = at;
+    let ascii = true;
+    for (let byte = escapedByte(text, end); byte >= 0; byte = escapedByte(text, end)) {
+      if (byte >= 0x80) ascii = false;
+      end += 3;
+    }
+    decoded += text.slice(copiedUpTo, at);
     const start = decoded.length;
-    decoded += decodeRun(run[0]);
-    copiedUpTo = run.index + run[0].length;
-    runs.push([run.index, copiedUpTo, start, decoded.length]);
+    if (ascii) {
+      // One character per escape, without decodeURIComponent: the common case, and a run of many short ones stays cheap.
+      for (let escape = at; escape < end; escape += 3) {
+        const byte = escapedByte(text, escape);
+        decoded += isDelimiter(byte) ? text.slice(escape, escape + 3) : String.fromCharCode(byte);
+      }
+    } else {
+      decoded += keepDelimitersEncoded(decodeRun(text.slice(at, end)));
+    }
+    runs.push(at, end, start, decoded.length);
+    copiedUpTo = end;
+    at = text.indexOf('%', end);
   }
   decoded += text.slice(copiedUpTo);
-  /** The last run starting before `index`, or undefined. */
-  const runBefore = (index: number): number[] | undefined => {
+  /** The index in `runs` of the last run starting before `index`, or -1. */
+  const runBefore = (index: number): number => {
     let low = 0;
-    let high = runs.length - 1;
-    let found: number[] | undefined;
+    let high = runs.length / 4 - 1;
+    let found = -1;
     while (low <= high) {
       const middle = (low + high) >> 1;
-      if (runs[middle]![0]! < index) {
-        found = runs[middle];
+      if (runs[middle * 4]! < index) {
+        found = middle * 4;
         low = middle + 1;
       } else high = middle - 1;
     }
     return found;
   };
-  const map = (index: number, inside: (run: number[]) => number): number => {
+  const map = (index: number, inside: 2 | 3): number => {
     const run = runBefore(index);
-    if (run === undefined) return index;
-    return index < run[1]! ? inside(run) : run[3]! + (index - run[1]!);
+    if (run < 0) return index;
+    return index < runs[run + 1]! ? runs[run + inside]! : runs[run + 3]! + (index - runs[run + 1]!);
   };
-  return { decoded, startOf: (index) => map(index, (run) => run[2]!), endOf: (index) => map(index, (run) => run[3]!) };
+  return { decoded, startOf: (index) => map(index, 2), endOf: (index) => map(index, 3) };
+}
+
+/** The byte a `%XX` escape at `at` stands for, or -1 when there is none there. */
+function escapedByte(text: string, at: number): number {
+  if (text.charCodeAt(at) !== 0x25) return -1;
+  const high = hexDigit(text.charCodeAt(at + 1));
+  const low = hexDigit(text.charCodeAt(at + 2));
+  return high < 0 || low < 0 ? -1 : high * 16 + low;
+}
+
+function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  return -1;
+}
+
+/** `, ; & } < >`: see keepDelimitersEncoded. */
+function isDelimiter(byte: number): boolean {
+  return byte === 0x2c || byte === 0x3b || byte === 0x26 || byte === 0x7d || byte === 0x3c || byte === 0x3e;
 }
 
 /** A URL path as rows carry it: scrubbed, percent-decoded, and scrubbed again (see redactSecrets). */

@@ -47,8 +47,15 @@ export interface TokenRule {
   readonly anyCase?: true;
   /** An auth scheme: white space, then a token68 that looks random (see `looksRandom`); only the token is redacted. */
   readonly scheme?: true;
-  /** A further check of the body's shape. */
+  /**
+   * A further check of the body's shape. For a rule without `max`, it must
+   * fail for every suffix of a body it fails for (the search does not retry a
+   * start inside a body that failed); a check that does not, like Airtable's
+   * `.` at a fixed place, needs a `max`.
+   */
   readonly shape?: (body: string) => boolean;
+  /** A second part after the body: a literal, then characters of another kind (Airtable's `pat…14….<64 hex>`). */
+  readonly then?: { readonly literal: string; readonly body: Body; readonly min: number };
   /** The family, as the README lists it. */
   readonly family: string;
 }
@@ -64,6 +71,7 @@ function rules(family: string, prefixes: readonly string[], body: Body, min: num
     anyCase: extra.anyCase,
     scheme: extra.scheme,
     shape: extra.shape,
+    then: extra.then,
     family,
   }));
 }
@@ -168,7 +176,7 @@ export const TOKEN_RULES: readonly TokenRule[] = [
   ...rules('Notion token', ['ntn_'], Body.Alnum, 40),
   ...rules('Notion integration secret', ['secret_'], Body.Alnum, 43),
   ...rules('Figma token', ['figd_'], Body.Base64Url, 30),
-  ...rules('Airtable token', ['pat'], Body.Dotted, 79, { shape: (body) => body.charCodeAt(14) === 0x2e /* . */ }),
+  ...rules('Airtable token', ['pat'], Body.Alnum, 14, { max: 14, then: { literal: '.', body: Body.Hex, min: 64 } }),
   ...rules('Typeform token', ['tfp_'], Body.Dotted, 40),
   ...rules('ReadMe key', ['rdme_'], Body.Alnum, 60),
   ...rules('Prefect key', ['pnu_'], Body.Alnum, 36),
