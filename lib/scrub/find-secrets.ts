@@ -535,7 +535,7 @@ function valueAfter(text: string, at: number): Value {
     return { start, end: Math.min(cursor, text.length), quoted: true, scheme: false };
   }
   const wordEnd = bareEnd(text, at);
-  if (wordEnd - at >= 5 && wordEnd - at <= 6 && isSpaceOrTab(text.charCodeAt(wordEnd)) && AUTH_SCHEMES.has(text.slice(at, wordEnd).toLowerCase())) {
+  if (isSpaceOrTab(text.charCodeAt(wordEnd)) && isAuthScheme(text, at, wordEnd)) {
     let start = wordEnd;
     while (start < text.length && isSpaceOrTab(text.charCodeAt(start))) start++;
     return { start, end: bareEnd(text, start), quoted: false, scheme: true };
@@ -543,7 +543,18 @@ function valueAfter(text: string, at: number): Value {
   return { start: at, end: wordEnd, quoted: false, scheme: false };
 }
 
-const AUTH_SCHEMES = new Set(['bearer', 'basic', 'token', 'digest']);
+const AUTH_SCHEMES = ['bearer', 'basic', 'token', 'digest'] as const;
+
+/** `Bearer`, `Basic`, `Token` or `Digest` (any case) from `start` to `end`, without making a string of it. */
+function isAuthScheme(text: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length < 5 || length > 6) return false;
+  return AUTH_SCHEMES.some((scheme) => {
+    if (scheme.length !== length) return false;
+    for (let index = 0; index < length; index++) if ((text.charCodeAt(start + index) | 0x20) !== scheme.charCodeAt(index)) return false;
+    return true;
+  });
+}
 
 /**
  * An unquoted value ends at white space or `, ; & " ' } < > \`, and at the
