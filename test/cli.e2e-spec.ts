@@ -89,6 +89,26 @@ describe.each(ADAPTERS)('cvdiag on logs of real runs on %s', (adapter) => {
     expect(stderr).toContain(`corrupted.log:${lines.length + 3}: not JSON`);
   });
 
+  it('reports a file it cannot read (a cut .gz, a folder) with exit code 2, and still reads the others', () => {
+    const cut = join(dir, 'cut.log.gz');
+    writeFileSync(cut, gzipSync(golden.text).subarray(0, 200));
+    const result = cvdiag(['ls', '--json', plain, cut, dir]);
+    expect(result.status).toBe(2);
+    expect(jsonLines(result.stdout)).toHaveLength(golden.expected.size);
+    expect(result.stderr).toContain(`${cut}: cannot read`);
+    expect(result.stderr).toContain(`${dir}: cannot read`);
+  });
+
+  it('never sends control characters from a log to the terminal', () => {
+    const escaped = join(dir, 'escape.log');
+    const row = golden.text.trimEnd().split('\n').find((line) => line.includes('"backend.response.complete"'))!;
+    // A route as an unauthenticated request could make it: an escape sequence and a bell.
+    writeFileSync(escaped, `${row.replace(/"route":"[^"]*"/, '"route":"/\\u001b[31mRED\\u001b]0;owned\\u0007"')}\n`);
+    const listed = cvdiag(['ls', escaped]);
+    expect(listed.stdout).toContain('/\\x1b[31mRED\\x1b]0;owned\\x07');
+    expect(listed.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  });
+
   it('ls prints one line per request with route, end, times and verdict; filters by verdict, failure, route and test id', () => {
     const all = cvdiag(['ls', '--slow-first-byte', String(SLOW_FIRST_BYTE_MS), plain]);
     expect(all.stdout.trim().split('\n')).toHaveLength(golden.expected.size);
