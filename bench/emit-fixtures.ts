@@ -1,6 +1,6 @@
 import type { RowSpec } from '../lib/emitter/cvdiag-emitter';
 import { elapsedMs } from '../lib/envelope/ids';
-import { errorMetadata } from '../lib/http/error-metadata';
+import { errorMetadata } from '../lib/request/error-metadata';
 import type { CorrelationContext } from '../lib/context/correlation-context';
 
 /** A provider error like the ones agents surface, with a key and a bearer token in its 300-char message. */
@@ -37,7 +37,7 @@ export function makeBenchError(): Error {
   throw new Error('unreachable');
 }
 
-/** The RowSpec RequestState.streamEvent builds for one event (lib/http/request-state.ts). */
+/** The RowSpec RequestState.event builds for one event (lib/request/request-state.ts). */
 export function sseEventRow(context: CorrelationContext, sequence: number): RowSpec {
   return {
     boundary: 'backend.sse.event',

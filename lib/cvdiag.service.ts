@@ -1,15 +1,8 @@
 import { ArgumentsHost, Injectable } from '@nestjs/common';
+import type { CvdiagCorrelation } from './context/correlation-context.js';
 import { cvdiagStorage } from './context/cvdiag-storage.js';
-import { requestStateFor } from './http/request-for-context.js';
+import { currentRequest, requestFor } from './request/request-lookup.js';
 import { CvdiagRuntime } from './runtime/cvdiag-runtime.js';
-
-/** The correlation of the current request or decorated call. */
-export interface CvdiagCorrelation {
-  testId: string;
-  traceId: string;
-  slug: string;
-  demo: string;
-}
 
 /**
  * What decorators cannot see. Every method is safe to call at any time: outside
@@ -23,7 +16,7 @@ export class CvdiagService {
   currentCorrelation(): CvdiagCorrelation | undefined {
     const context = cvdiagStorage.getStore()?.context;
     if (!context) return undefined;
-    return { testId: context.testId, traceId: context.traceId, slug: context.slug, demo: context.demo };
+    return { testId: context.testId, traceId: context.traceId, slug: context.slug, demo: context.demo, tier: context.tier };
   }
 
   /**
@@ -33,7 +26,7 @@ export class CvdiagService {
    * client. Undefined outside an instrumented request.
    */
   clientGoneSignal(): AbortSignal | undefined {
-    return cvdiagStorage.getStore()?.context?.asRequest()?.clientGoneSignal;
+    return currentRequest()?.clientGoneSignal;
   }
 
   /** Token usage of the innermost @LlmCall in progress; shown on its `llm.call.response` row. */
@@ -50,8 +43,7 @@ export class CvdiagService {
    */
   markStreamEvent(eventType = 'message', payloadSizeBytes = 0): void {
     this.guard('mark', () => {
-      const request = cvdiagStorage.getStore()?.context?.asRequest();
-      if (request) request.body.markEvent(String(eventType), Math.max(0, Math.trunc(Number(payloadSizeBytes)) || 0));
+      currentRequest()?.response.markEvent(String(eventType), Math.max(0, Math.trunc(Number(payloadSizeBytes)) || 0));
     });
   }
 
@@ -62,7 +54,7 @@ export class CvdiagService {
    */
   reportError(error: unknown, host?: ArgumentsHost): void {
     this.guard('report', () => {
-      const request = host ? requestStateFor(this.runtime, host) : cvdiagStorage.getStore()?.context?.asRequest();
+      const request = host ? requestFor(this.runtime, host) : currentRequest();
       request?.recordError(error, false);
     });
   }

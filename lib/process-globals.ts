@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage } from 'node:http';
 import type { CvdiagStore } from './context/cvdiag-storage.js';
+import type { RequestState } from './request/request-state.js';
 import type { CvdiagRuntime } from './runtime/cvdiag-runtime.js';
 
 /**
@@ -24,27 +26,30 @@ export interface ProcessGlobals {
   readonly storage: AsyncLocalStorage<CvdiagStore>;
   /** Runtimes of the applications running now, oldest first (see runtime/runtime-registry.ts). */
   readonly runtimes: CvdiagRuntime[];
-  /** How many times @SkipCvdiag was applied (see http/skip-cvdiag.decorator.ts). */
-  skipDecoratorsApplied: number;
+  /**
+   * Every request CVDIAG has seen, keyed by the raw Node request (Express and
+   * Fastify both lead to it): its state, or why it is left alone. Written by
+   * request/ingress.ts, read through request/request-lookup.ts only.
+   */
+  readonly requests: WeakMap<IncomingMessage, RequestState | IgnoreReason>;
 }
 
-const GLOBALS_KEY = Symbol.for('nestjs-cvdiag.process-globals.v1');
+/** Why CVDIAG left a request alone: the emitter was off, or its path is excluded. */
+export type IgnoreReason = 'disabled' | 'excluded';
+
+const GLOBALS_KEY = Symbol.for('nestjs-cvdiag.process-globals.v2');
 
 type Holder = typeof globalThis & { [GLOBALS_KEY]?: ProcessGlobals };
 
 export const processGlobals: ProcessGlobals = ((globalThis as Holder)[GLOBALS_KEY] ??= {
   storage: new AsyncLocalStorage<CvdiagStore>(),
   runtimes: [],
-  skipDecoratorsApplied: 0,
+  requests: new WeakMap(),
 });
 
-/** Keys of the properties CVDIAG puts on Node's request, response, socket and server objects. */
+/** Keys of the properties CVDIAG puts on Node's response, socket and server objects. */
 export const NODE_OBJECT_KEYS = Object.freeze({
-  /** IncomingMessage → its RequestState. */
-  requestState: Symbol.for('nestjs-cvdiag.request-state.v1'),
-  /** IncomingMessage → why it is not instrumented. */
-  ignored: Symbol.for('nestjs-cvdiag.ignored.v1'),
-  /** ServerResponse → what observes its writes. */
+  /** ServerResponse → what watches its writes (response/response-watch.ts). */
   observation: Symbol.for('nestjs-cvdiag.observation.v1'),
   /** Socket → the requests it carries, for its timeout. */
   socketRequests: Symbol.for('nestjs-cvdiag.socket-requests.v1'),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { scrub } from 'nestjs-cvdiag';
-import { errorMetadata } from '../lib/http/error-metadata';
+import { errorMetadata } from '../lib/request/error-metadata';
 import { scrubPath } from '../lib/scrub/scrub';
 import { findSecrets } from '../lib/scrub/find-secrets';
 import { TOKEN_RULES } from '../lib/scrub/token-rules';

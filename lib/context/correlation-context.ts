@@ -1,9 +1,22 @@
 import type { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
-import type { RowIdentity, RowSpec } from '../emitter/cvdiag-emitter.js';
-import type { CvdiagTier } from '../envelope/envelope.types.js';
+import type { RowSpec } from '../emitter/cvdiag-emitter.js';
+import type { CvdiagBoundary, CvdiagTier } from '../envelope/envelope.types.js';
 import { tierAllows } from '../envelope/boundaries.js';
 import { monoMs } from '../envelope/ids.js';
-import type { RequestState } from '../http/request-state.js';
+import type { RequestState } from '../request/request-state.js';
+
+/**
+ * Who a row belongs to: the same for every row of one request, or of one
+ * decorated call made outside any request (docs/contract.md section 5).
+ */
+export interface CvdiagCorrelation {
+  readonly testId: string;
+  readonly traceId: string;
+  readonly slug: string;
+  readonly demo: string;
+  /** Which rows this request writes (docs/contract.md section 4). */
+  readonly tier: CvdiagTier;
+}
 
 /** A unit of decorated work (agent run, LLM call) that the request's end must know about. */
 export interface OpenWork {
@@ -11,19 +24,13 @@ export interface OpenWork {
   onRequestEnded(clientLeft: boolean): void;
 }
 
-export interface ContextIdentity {
-  tier: CvdiagTier;
-  testId: string;
-  traceId: string;
-  slug: string;
-  demo: string;
-}
-
 /**
  * What all rows of one request, or of one decorated call made outside any
- * request, share: ids, tier, start time, and the work still open in it.
+ * request, share: the correlation, the start time, and the work still open.
+ * A request's rows go through RequestState, a subclass; work outside requests
+ * uses this class as it is.
  */
-export class CorrelationContext implements RowIdentity {
+export class CorrelationContext implements CvdiagCorrelation {
   readonly tier: CvdiagTier;
   readonly testId: string;
   readonly traceId: string;
@@ -38,13 +45,13 @@ export class CorrelationContext implements RowIdentity {
 
   constructor(
     readonly runtime: CvdiagRuntime,
-    identity: ContextIdentity,
+    correlation: CvdiagCorrelation,
   ) {
-    this.tier = identity.tier;
-    this.testId = identity.testId;
-    this.traceId = identity.traceId;
-    this.slug = identity.slug;
-    this.demo = identity.demo;
+    this.tier = correlation.tier;
+    this.testId = correlation.testId;
+    this.traceId = correlation.traceId;
+    this.slug = correlation.slug;
+    this.demo = correlation.demo;
   }
 
   /**
@@ -56,9 +63,13 @@ export class CorrelationContext implements RowIdentity {
     return null;
   }
 
-  /** Writes the row if this context's tier includes its boundary; returns its span id, or null. */
+  /** Whether this context's tier includes `boundary`: the one tier check, asked before a row is built. */
+  writes(boundary: CvdiagBoundary): boolean {
+    return tierAllows(this.tier, boundary);
+  }
+
+  /** Writes a row whose boundary `writes()` allowed; returns its span id, or null when no sink took it. */
   emit(row: RowSpec): string | null {
-    if (!tierAllows(this.tier, row.boundary)) return null;
     return this.runtime.emitter.emit(this, row);
   }
 }

@@ -1,4 +1,7 @@
-import { scrub, scrubPath, sliceCodePoints } from '../scrub/scrub.js';
+import { sliceCodePoints } from '../scrub/cut.js';
+import { scrub, scrubPath } from '../scrub/scrub.js';
+import type { CvdiagCorrelation } from '../context/correlation-context.js';
+import type { CvdiagTier } from '../envelope/envelope.types.js';
 import { UUIDV7_PATTERN, uuidv7 } from '../envelope/ids.js';
 
 export const SLUG_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
@@ -10,35 +13,34 @@ const MAX_ADOPTED_TEST_ID = 128;
 /** Header values longer than this are not worth parsing: no valid id or slug is that long. */
 const MAX_HEADER_SCAN = 512;
 
-export interface Correlation {
-  testId: string;
-  slug: string;
-  demo: string;
-}
-
+/** What correlation needs from the app's settings (a CvdiagRuntime). */
 export interface CorrelationSettings {
-  adoptTestId: boolean;
-  slug: string | undefined;
+  readonly options: { readonly adoptTestId: boolean; readonly slug: string | undefined };
+  tierFor(slug: string): CvdiagTier;
 }
 
-/** docs/contract.md section 5: test id, slug and demo of one request, from its headers and path. */
+/** docs/contract.md section 5: the correlation of one request, from its headers and path; a new trace id. */
 export function correlate(
   testIdHeader: unknown,
   contextHeader: unknown,
   path: string,
   settings: CorrelationSettings,
-): Correlation {
+): CvdiagCorrelation {
   const context = parseContextHeader(firstValue(contextHeader));
+  const slug = context?.slug ?? settings.options.slug ?? UNKNOWN_SLUG;
   return {
-    testId: resolveTestId(firstValue(testIdHeader), settings.adoptTestId),
-    slug: context?.slug ?? settings.slug ?? UNKNOWN_SLUG,
+    testId: resolveTestId(firstValue(testIdHeader), settings.options.adoptTestId),
+    traceId: uuidv7(),
+    slug,
     demo: context?.demo ?? demoFromPath(path),
+    tier: settings.tierFor(slug),
   };
 }
 
-/** Correlation for work outside any request (a job, a script). */
-export function detachedCorrelation(configuredSlug: string | undefined): Correlation {
-  return { testId: uuidv7(), slug: configuredSlug ?? UNKNOWN_SLUG, demo: DEFAULT_DEMO };
+/** Correlation for work outside any request (a job, a script), at `tier` (the app's, unless given). */
+export function detachedCorrelation(settings: CorrelationSettings, tier?: CvdiagTier): CvdiagCorrelation {
+  const slug = settings.options.slug ?? UNKNOWN_SLUG;
+  return { testId: uuidv7(), traceId: uuidv7(), slug, demo: DEFAULT_DEMO, tier: tier ?? settings.tierFor(slug) };
 }
 
 function resolveTestId(header: string | undefined, adopt: boolean): string {

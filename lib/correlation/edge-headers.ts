@@ -1,4 +1,5 @@
 import { CvdiagEdgeHeaderName, CvdiagEdgeHeaders } from '../envelope/envelope.types.js';
+import { sliceCodePoints } from '../scrub/cut.js';
 import { scrub } from '../scrub/scrub.js';
 
 /**
@@ -59,8 +60,5 @@ export function pickEdgeHeaders(lookup: HeaderLookup): CvdiagEdgeHeaders {
 function headerValue(raw: unknown): string | null {
   if (raw === undefined || raw === null) return null;
   const joined = scrub(Array.isArray(raw) ? raw.map(String).join(', ') : String(raw));
-  if (joined.length <= MAX_VALUE_CHARS) return joined;
-  const cut = joined.charCodeAt(MAX_VALUE_CHARS - 2);
-  const end = cut >= 0xd800 && cut <= 0xdbff ? MAX_VALUE_CHARS - 2 : MAX_VALUE_CHARS - 1;
-  return `${joined.slice(0, end)}…`;
+  return joined.length <= MAX_VALUE_CHARS ? joined : `${sliceCodePoints(joined, MAX_VALUE_CHARS - 1)}…`;
 }

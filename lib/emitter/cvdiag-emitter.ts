@@ -4,23 +4,14 @@ import {
   CvdiagEdgeHeaders,
   CvdiagEnvelope,
   CvdiagOutcome,
-  CvdiagTier,
 } from '../envelope/envelope.types.js';
 import { monoMs, monoNs, newSpanId } from '../envelope/ids.js';
 import { sanitizeMetadata } from '../envelope/sanitize-metadata.js';
 import { serializeWithinCap, toLine } from '../envelope/serialize.js';
+import type { CvdiagCorrelation } from '../context/correlation-context.js';
 import { NULL_EDGE_HEADERS } from '../correlation/edge-headers.js';
 import { CvdiagSink } from '../sinks/cvdiag-sink.interface.js';
 import { FaultLog } from './fault-log.js';
-
-/** The correlation fields every row of one request (or one detached call) shares. */
-export interface RowIdentity {
-  readonly tier: CvdiagTier;
-  readonly testId: string;
-  readonly traceId: string;
-  readonly slug: string;
-  readonly demo: string;
-}
 
 export interface RowSpec {
   boundary: CvdiagBoundary;
@@ -55,13 +46,13 @@ export class CvdiagEmitter {
   constructor(
     sinks: readonly CvdiagSink[],
     private readonly faults: FaultLog,
-    private readonly accountingIdentity: () => RowIdentity,
+    private readonly accountingIdentity: () => CvdiagCorrelation,
   ) {
     this.channels = sinks.map((sink) => new SinkChannel(sink));
   }
 
   /** Writes one row; returns its span id, or null when it was not written. */
-  emit(identity: RowIdentity, row: RowSpec): string | null {
+  emit(identity: CvdiagCorrelation, row: RowSpec): string | null {
     let envelope: CvdiagEnvelope;
     let line: string;
     try {
@@ -145,7 +136,7 @@ export class CvdiagEmitter {
     }
   }
 
-  private build(identity: RowIdentity, row: RowSpec): CvdiagEnvelope {
+  private build(identity: CvdiagCorrelation, row: RowSpec): CvdiagEnvelope {
     const { metadata, dropped } = row.metadataClean === true ? { metadata: row.metadata, dropped: false } : sanitizeMetadata(row.boundary, row.metadata);
     const now = monoMs();
     // Key order is the schema's: keep this literal in docs/contract.md section 2 order.

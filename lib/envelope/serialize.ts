@@ -1,4 +1,4 @@
-import { sliceCodePoints } from '../scrub/scrub.js';
+import { sliceCodePoints, truncateUtf8 } from '../scrub/cut.js';
 import { EDGE_HEADER_NAMES, NULL_EDGE_HEADERS } from '../correlation/edge-headers.js';
 import { CvdiagEdgeHeaders, CvdiagEnvelope } from './envelope.types.js';
 
@@ -55,7 +55,7 @@ export function serializeWithinCap(envelope: CvdiagEnvelope, capBytes: number): 
       (a, b) => byteLength(envelope.edge_headers[b]) - byteLength(envelope.edge_headers[a]),
     );
     for (const name of names) {
-      envelope.edge_headers[name] = cutUtf8(envelope.edge_headers[name]!, limit);
+      envelope.edge_headers[name] = truncateUtf8(envelope.edge_headers[name]!, limit);
       if (measure()) return json;
     }
   }
@@ -111,13 +111,4 @@ function fits(json: string, capBytes: number): boolean {
 
 function byteLength(value: string | null): number {
   return value === null ? 0 : Buffer.byteLength(value, 'utf8');
-}
-
-function cutUtf8(value: string, maxBytes: number): string {
-  const bytes = Buffer.from(value, 'utf8');
-  if (bytes.length <= maxBytes) return value;
-  let end = maxBytes;
-  // Step back over continuation bytes (10xxxxxx) so no code point is split.
-  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString('utf8');
 }

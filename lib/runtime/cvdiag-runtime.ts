@@ -1,8 +1,7 @@
-import { CorrelationContext } from '../context/correlation-context.js';
+import { CorrelationContext, CvdiagCorrelation } from '../context/correlation-context.js';
 import { detachedCorrelation } from '../correlation/correlate.js';
-import { CvdiagEmitter, RowIdentity } from '../emitter/cvdiag-emitter.js';
+import { CvdiagEmitter } from '../emitter/cvdiag-emitter.js';
 import { FaultLog } from '../emitter/fault-log.js';
-import { uuidv7 } from '../envelope/ids.js';
 import { CvdiagTier } from '../envelope/envelope.types.js';
 import type { CvdiagSink } from '../sinks/cvdiag-sink.interface.js';
 import { ResolvedCvdiagOptions } from '../options/cvdiag-options.interface.js';
@@ -17,6 +16,11 @@ export class CvdiagRuntime {
   readonly faults = new FaultLog();
   readonly emitter: CvdiagEmitter;
   readonly isExcluded: PathMatcher;
+  /**
+   * Some route of this app is @SkipCvdiag (found at startup by CvdiagModule):
+   * only then is a request's ingress row held until its route is known.
+   */
+  routesMaySkip = false;
   private debugRefusalLogged = false;
   /** Set while a test capture is attached: every request is on, at this tier (see testing/capture.ts). */
   private capturedTier: CvdiagTier | null = null;
@@ -56,12 +60,7 @@ export class CvdiagRuntime {
   /** A context for decorated work called outside any request (docs/contract.md section 5, last point). */
   detachedContext(): CorrelationContext {
     for (const context of this.detached) if (context.openWork.size === 0) this.detached.delete(context);
-    const correlation = detachedCorrelation(this.options.slug);
-    const context = new CorrelationContext(this, {
-      ...correlation,
-      traceId: uuidv7(),
-      tier: this.tierFor(correlation.slug),
-    });
+    const context = new CorrelationContext(this, detachedCorrelation(this));
     this.detached.add(context);
     return context;
   }
@@ -78,8 +77,7 @@ export class CvdiagRuntime {
     this.detached.clear();
   }
 
-  private accountingIdentity(): RowIdentity {
-    const correlation = detachedCorrelation(this.options.slug);
-    return { ...correlation, traceId: uuidv7(), tier: 'default' };
+  private accountingIdentity(): CvdiagCorrelation {
+    return detachedCorrelation(this, 'default');
   }
 }

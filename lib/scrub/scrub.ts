@@ -1,4 +1,5 @@
 import { findSecrets, type SecretSpan } from './find-secrets.js';
+import { sliceCodePoints } from './cut.js';
 
 export const REDACTED = '[REDACTED]';
 
@@ -216,10 +217,3 @@ function decodeRun(run: string): string {
   }
 }
 
-/** The first `max` UTF-16 units of `text`, one less if that would split a surrogate pair. */
-export function sliceCodePoints(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const last = text.charCodeAt(max - 1);
-  const end = last >= 0xd800 && last <= 0xdbff ? max - 1 : max;
-  return text.slice(0, end);
-}

@@ -1,5 +1,5 @@
 import { AgentWork, AgentEntryOptions } from './agent-work.js';
-import { instrumentMethod } from './instrument-method.js';
+import { cleanOption, instrumentMethod } from './instrument-method.js';
 
 export type { AgentEntryOptions };
 
@@ -9,10 +9,12 @@ export type { AgentEntryOptions };
  * of a returned stream, error, or abandonment).
  */
 export function AgentEntry(options: AgentEntryOptions = {}): MethodDecorator {
+  const modelId = cleanOption('AgentEntry', 'modelId', options.modelId);
+  const givenName = cleanOption('AgentEntry', 'agentName', options.agentName);
   return (target, propertyKey, descriptor) => {
-    const agentName = options.agentName ?? `${ownerName(target)}.${String(propertyKey)}`;
+    const agentName = givenName ?? cleanOption('AgentEntry', 'agentName', `${ownerName(target)}.${String(propertyKey)}`)!;
     return instrumentMethod('AgentEntry', (context, store) =>
-      new AgentWork(context, store.parentSpanId, agentName, options.modelId ?? null).begin(),
+      new AgentWork(context, store.parentSpanId, agentName, modelId).begin(),
     )(target, propertyKey, descriptor);
   };
 }

@@ -4,10 +4,11 @@ import { isTimeoutError, WorkEnd, WorkTracker } from './work-tracker.js';
 export interface AgentEntryOptions {
   /** Defaults to `ClassName.methodName`. */
   agentName?: string;
+  /** The model the agent runs, if fixed. */
   modelId?: string;
 }
 
-/** `backend.agent.enter` when called, `backend.agent.exit` when its work ends. */
+/** `backend.agent.enter` when called, `backend.agent.exit` when its work ends (default tier: written at every tier). */
 export class AgentWork extends WorkTracker {
   constructor(
     context: CorrelationContext,
@@ -24,6 +25,7 @@ export class AgentWork extends WorkTracker {
       outcome: 'info',
       durationMs: null,
       metadata: { agent_name: this.agentName, model_id: this.modelId },
+      metadataClean: true, // cleaned at decoration
       parentSpanId: this.parentSpanId,
     });
   }
@@ -35,6 +37,7 @@ export class AgentWork extends WorkTracker {
       outcome,
       durationMs,
       metadata: { terminal_outcome: outcome, total_duration_ms: durationMs },
+      metadataClean: true,
       parentSpanId: this.spanId ?? this.parentSpanId,
     });
   }

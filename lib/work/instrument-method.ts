@@ -1,6 +1,8 @@
 import type { CorrelationContext } from '../context/correlation-context.js';
 import { cvdiagStorage, CvdiagStore } from '../context/cvdiag-storage.js';
 import { currentRuntime } from '../runtime/runtime-registry.js';
+import { sliceCodePoints } from '../scrub/cut.js';
+import { scrub } from '../scrub/scrub.js';
 import { observeResult } from './observe-result.js';
 import type { WorkTracker } from './work-tracker.js';
 
@@ -88,4 +90,19 @@ function copyIdentity(from: (...args: unknown[]) => unknown, to: (...args: unkno
 function describeTarget(target: object, propertyKey: string | symbol): string {
   const owner = typeof target === 'function' ? target.name : target.constructor?.name;
   return `${owner ?? 'class'}.${String(propertyKey)}`;
+}
+
+const MAX_OPTION_CHARS = 128;
+
+/**
+ * A decorator's string option as its rows carry it, cleaned once when the
+ * method is decorated (scrubbed, then bounded), null when unset; anything
+ * other than a string is refused at decoration, where the mistake is.
+ */
+export function cleanOption(decoratorName: string, option: string, value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') {
+    throw new TypeError(`@${decoratorName}() option "${option}" must be a string; received ${typeof value}.`);
+  }
+  return sliceCodePoints(scrub(value), MAX_OPTION_CHARS);
 }

@@ -1,8 +1,8 @@
 import type { CorrelationContext } from '../context/correlation-context.js';
 import type { LlmUsageTarget } from '../context/cvdiag-storage.js';
-import { tierAllows } from '../envelope/boundaries.js';
 import { elapsedMs } from '../envelope/ids.js';
-import { exceptionType } from '../http/error-metadata.js';
+import { cleanExceptionType } from '../request/error-metadata.js';
+import { estimatePromptTokens } from './prompt-estimate.js';
 import { WorkEnd, WorkTracker } from './work-tracker.js';
 
 export interface LlmCallOptions {
@@ -13,9 +13,9 @@ export interface LlmCallOptions {
 }
 
 export interface LlmCallSettings {
+  /** Scrubbed and bounded when the method was decorated. */
   provider: string | null;
   model: string | null;
-  promptTokenEstimate: number;
   heartbeatIntervalMs: number;
 }
 
@@ -32,6 +32,8 @@ export class LlmCallWork extends WorkTracker implements LlmUsageTarget {
     context: CorrelationContext,
     parentSpanId: string | null,
     private readonly settings: LlmCallSettings,
+    /** The call's arguments, read for the prompt estimate only when the start row is written. */
+    private readonly args: readonly unknown[],
   ) {
     super(context, parentSpanId);
   }
@@ -41,6 +43,7 @@ export class LlmCallWork extends WorkTracker implements LlmUsageTarget {
   }
 
   protected start(): string | null {
+    if (!this.context.writes('backend.llm.call.start')) return null;
     return this.context.emit({
       boundary: 'backend.llm.call.start',
       outcome: 'info',
@@ -48,13 +51,15 @@ export class LlmCallWork extends WorkTracker implements LlmUsageTarget {
       metadata: {
         provider: this.settings.provider,
         model: this.settings.model,
-        prompt_token_count_estimate: this.settings.promptTokenEstimate,
+        prompt_token_count_estimate: estimatePromptTokens(this.args),
       },
+      metadataClean: true, // strings cleaned at decoration, two counts
       parentSpanId: this.parentSpanId,
     });
   }
 
   protected finish(how: WorkEnd, latencyMs: number): void {
+    if (!this.context.writes('backend.llm.call.response')) return;
     this.context.emit({
       boundary: 'backend.llm.call.response',
       outcome: how.kind === 'ok' ? 'ok' : 'err',
@@ -64,15 +69,16 @@ export class LlmCallWork extends WorkTracker implements LlmUsageTarget {
         model: this.settings.model,
         response_token_count: this.responseTokens,
         latency_ms: latencyMs,
-        error_class: how.kind === 'ok' ? null : how.kind === 'err' ? exceptionType(how.error) : 'Abandoned',
+        error_class: how.kind === 'ok' ? null : how.kind === 'err' ? cleanExceptionType(how.error) : 'Abandoned',
       },
+      metadataClean: true,
       parentSpanId: this.spanId ?? this.parentSpanId,
     });
   }
 
   override startTimers(): void {
     if (this.heartbeat || this.isEnded || this.context.terminated) return;
-    if (!tierAllows(this.context.tier, 'backend.llm.call.heartbeat')) return;
+    if (!this.context.writes('backend.llm.call.heartbeat')) return;
     this.heartbeat = setInterval(() => this.beat(), this.settings.heartbeatIntervalMs);
     this.heartbeat.unref();
   }
@@ -93,6 +99,7 @@ export class LlmCallWork extends WorkTracker implements LlmUsageTarget {
         outcome: 'info',
         durationMs: null,
         metadata: { elapsed_ms_since_start: elapsedMs(this.startMs) },
+        metadataClean: true,
         parentSpanId: this.spanId ?? this.parentSpanId,
       });
     } catch (error) {

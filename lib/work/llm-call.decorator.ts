@@ -1,6 +1,5 @@
-import { instrumentMethod } from './instrument-method.js';
+import { cleanOption, instrumentMethod } from './instrument-method.js';
 import { LlmCallOptions, LlmCallWork } from './llm-call-work.js';
-import { estimatePromptTokens } from './prompt-estimate.js';
 
 export type { LlmCallOptions };
 
@@ -15,12 +14,14 @@ export function LlmCall(options: LlmCallOptions = {}): MethodDecorator {
   if (interval !== undefined && !(Number.isInteger(interval) && interval >= 1 && interval <= 2 ** 31 - 1)) {
     throw new TypeError(`@LlmCall() option "heartbeatIntervalMs" must be an integer from 1 to ${2 ** 31 - 1}; received ${String(interval)}.`);
   }
+  const provider = cleanOption('LlmCall', 'provider', options.provider);
+  const model = cleanOption('LlmCall', 'model', options.model);
   return instrumentMethod('LlmCall', (context, store, args) =>
-    new LlmCallWork(context, store.parentSpanId, {
-      provider: options.provider ?? null,
-      model: options.model ?? null,
-      promptTokenEstimate: estimatePromptTokens(args),
-      heartbeatIntervalMs: interval ?? context.runtime.options.heartbeatIntervalMs,
-    }).begin(),
+    new LlmCallWork(
+      context,
+      store.parentSpanId,
+      { provider, model, heartbeatIntervalMs: interval ?? context.runtime.options.heartbeatIntervalMs },
+      args,
+    ).begin(),
   );
 }

@@ -1,7 +1,7 @@
 import { basename, dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scrub, SCRUB_SCAN_LIMIT } from '../scrub/scrub.js';
-import { truncateUtf8 } from '../scrub/truncate-utf8.js';
+import { sliceCodePoints, truncateUtf8 } from '../scrub/cut.js';
 
 const MAX_MESSAGE_BYTES = 512;
 const MAX_FRAMES = 8;
@@ -22,7 +22,7 @@ export function errorMetadata(error: unknown): Record<string, unknown> {
   // Redaction changes the length too; only the scan limit and the byte cap cut.
   const messageCut = rawMessage.length > SCRUB_SCAN_LIMIT || message.length < scrubbed.length;
   return {
-    exception_type: scrub(exceptionType(error)).slice(0, 128),
+    exception_type: cleanExceptionType(error),
     message_scrubbed: message,
     stack_brief: frames,
     truncated: messageCut || cut,
@@ -34,11 +34,18 @@ export function inBandErrorMetadata(type: string, rawMessage: string): Record<st
   const scrubbed = scrub(rawMessage);
   const message = truncateUtf8(scrubbed, MAX_MESSAGE_BYTES);
   return {
-    exception_type: scrub(type).slice(0, 128),
+    exception_type: sliceCodePoints(scrub(type), MAX_TYPE_CHARS),
     message_scrubbed: message,
     stack_brief: [],
     truncated: rawMessage.length > SCRUB_SCAN_LIMIT || message.length < scrubbed.length,
   };
+}
+
+const MAX_TYPE_CHARS = 128;
+
+/** `exceptionType`, as a row carries it: scrubbed, then bounded. */
+export function cleanExceptionType(error: unknown): string {
+  return sliceCodePoints(scrub(exceptionType(error)), MAX_TYPE_CHARS);
 }
 
 /** The class name of an error (`RuntimeError`, `NotFoundException`), else the JS type of what was thrown. */
@@ -142,7 +149,7 @@ function isDigits(text: string, from: number, to: number): boolean {
  * Where CVDIAG's own files are, read from this module's own stack frame (the
  * same code runs as ESM, CommonJS and TypeScript source, so neither
  * `import.meta.url` nor `__dirname` is available to all three): the folder above
- * `http/`, and for a packaged build (`dist/esm`, `dist/cjs`) the `dist` folder
+ * `request/`, and for a packaged build (`dist/esm`, `dist/cjs`) the `dist` folder
  * holding both.
  */
 const CVDIAG_ROOT = findOwnRoot();

@@ -1,4 +1,4 @@
-import type { RequestState } from './request-state.js';
+import type { RequestState } from '../request/request-state.js';
 
 /**
  * Some handler results are streamed by Nest itself, and when their source

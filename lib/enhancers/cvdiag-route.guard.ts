@@ -1,12 +1,13 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { requestFor } from '../request/request-lookup.js';
 import { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
 import { isSkippedRoute } from './route-metadata.js';
-import { requestStateFor } from './request-for-context.js';
 
 /**
- * Always allows. Registered as a global guard so the route is known before the
- * app's own guards run: a request that a later guard rejects still has its
- * ingress row written first, and a @SkipCvdiag route writes nothing at all.
+ * Always allows. Registered first among global guards, and only when some
+ * route of the app is @SkipCvdiag, so the route is known before the app's own
+ * guards run: a request that a later guard rejects still has its ingress row
+ * written first, and a @SkipCvdiag route writes nothing at all.
  */
 @Injectable()
 export class CvdiagRouteGuard implements CanActivate {
@@ -14,7 +15,7 @@ export class CvdiagRouteGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     try {
-      requestStateFor(this.runtime, context)?.routeResolved(isSkippedRoute(context));
+      requestFor(this.runtime, context)?.routeMatched(context.switchToHttp().getRequest(), isSkippedRoute(context));
     } catch (error) {
       this.runtime.faults.warn('guard', 'route resolution failed; the request is served normally', error);
     }

@@ -1,11 +1,10 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { cvdiagStorage, CvdiagStore, SUPPRESSED_STORE } from '../context/cvdiag-storage.js';
+import { lookupRaw, rawRequestOf, requestFor } from '../request/request-lookup.js';
+import type { RequestState } from '../request/request-state.js';
 import { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
 import { watchHandlerResult } from './handler-result.js';
-import { requestStateFor } from './request-for-context.js';
-import { ignoreReason, rawRequestOf } from './request-registry.js';
-import type { RequestState } from './request-state.js';
 import { isSkippedRoute, isSseRoute } from './route-metadata.js';
 
 /**
@@ -20,18 +19,18 @@ export class CvdiagInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     let state: RequestState | undefined;
     try {
-      state = requestStateFor(this.runtime, context);
+      state = requestFor(this.runtime, context);
       if (state === undefined) {
         // An excluded path: decorated work in it must not report as work outside requests.
         const raw = rawRequestOf(context.switchToHttp().getRequest());
-        return raw && ignoreReason(raw) === 'excluded' ? inStore(SUPPRESSED_STORE, next, () => undefined) : next.handle();
+        return raw && lookupRaw(raw) === 'excluded' ? inStore(SUPPRESSED_STORE, next, () => undefined) : next.handle();
       }
       if (state.intercepted) return next.handle();
       state.intercepted = true;
       const skip = isSkippedRoute(context);
-      state.routeResolved(skip);
+      state.routeMatched(context.switchToHttp().getRequest(), skip);
       if (skip) return inStore(SUPPRESSED_STORE, next, () => undefined);
-      state.sseRoute = isSseRoute(context);
+      state.response.sseRoute = isSseRoute(context);
     } catch (error) {
       this.runtime.faults.warn('interceptor', 'request setup failed; the request is served uninstrumented', error);
       return next.handle();
@@ -51,7 +50,7 @@ export class CvdiagInterceptor implements NestInterceptor {
   private observe(state: RequestState, next: CallHandler): Observable<unknown> {
     const store: CvdiagStore = { context: state, parentSpanId: state.rootSpanId, llmCall: null };
     // @Sse() values are events, never streams: skip the checks on the hottest path.
-    const onValue = state.sseRoute ? undefined : (value: unknown) => this.watch(value, state);
+    const onValue = state.response.sseRoute ? undefined : (value: unknown) => this.watch(value, state);
     return inStore(store, next, (error) => {
       try {
         state.recordError(error, true);

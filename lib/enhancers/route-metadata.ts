@@ -1,5 +1,4 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { scrub } from '../scrub/scrub.js';
 import { SKIP_CVDIAG_METADATA } from './skip-cvdiag.decorator.js';
 
 /** Nest's own key for @Sse() routes (stable since Nest 7). */
@@ -36,22 +35,20 @@ export function isSseRoute(context: ExecutionContext): boolean {
   return routeFacts(context).sse;
 }
 
-const MAX_ROUTE_CHARS = 256;
-
 /**
- * The matched route template with any global prefix (`/api/agent/:id`), read
- * from the request as Express (`req.route.path`) or Fastify
- * (`request.routeOptions.url`) hands it to enhancers; null when no route
- * matched (a 404). Scrubbed like every string of a row, then bounded.
+ * Whether any route of these controllers (Nest's DiscoveryService list) is
+ * @SkipCvdiag, on its method or its controller: read once per app at startup.
  */
-export function routeTemplateOf(request: unknown): string | null {
-  try {
-    if (typeof request !== 'object' || request === null) return null;
-    const fastify = (request as { routeOptions?: { url?: unknown } }).routeOptions?.url;
-    const express = (request as { route?: { path?: unknown } }).route?.path;
-    const template = typeof fastify === 'string' ? fastify : typeof express === 'string' ? express : null;
-    return template === null ? null : scrub(template).slice(0, MAX_ROUTE_CHARS);
-  } catch {
-    return null;
+export function appHasSkippedRoutes(controllers: ReadonlyArray<{ metatype?: unknown }>): boolean {
+  for (const { metatype } of controllers) {
+    if (typeof metatype !== 'function') continue;
+    if (Reflect.getMetadata(SKIP_CVDIAG_METADATA, metatype) === true) return true;
+    for (let proto = metatype.prototype as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        const member = Object.getOwnPropertyDescriptor(proto, name)?.value;
+        if (typeof member === 'function' && Reflect.getMetadata(SKIP_CVDIAG_METADATA, member) === true) return true;
+      }
+    }
   }
+  return false;
 }

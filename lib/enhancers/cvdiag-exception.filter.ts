@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Injectable } from '@nestjs/common';
 import { ApplicationConfig, BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
+import { requestFor } from '../request/request-lookup.js';
 import { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
-import { requestStateFor } from './request-for-context.js';
 
 /** Nest's own metadata key for `@Catch(...)` types (stable since Nest 6). */
 const FILTER_CATCH_EXCEPTIONS = '__filterCatchExceptions__';
@@ -28,7 +28,7 @@ export class CvdiagExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): unknown {
     try {
-      requestStateFor(this.runtime, host)?.recordError(exception, true);
+      requestFor(this.runtime, host)?.recordError(exception, true);
     } catch (error) {
       this.runtime.faults.warn('filter', 'an error row could not be written', error);
     }
