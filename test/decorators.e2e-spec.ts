@@ -359,4 +359,11 @@ describe('decorator misuse fails at class definition', () => {
     const descriptor: PropertyDescriptor = { value: 42 };
     expect(() => AgentEntry()({}, 'notAMethod', descriptor)).toThrow(/can only decorate methods/);
   });
+
+  it('rejects options that are not strings where rows carry strings', () => {
+    expect(() => LlmCall({ provider: 42 as unknown as string })).toThrow(/@LlmCall\(\) option "provider" must be a string; received number/);
+    expect(() => LlmCall({ model: {} as unknown as string })).toThrow(/"model" must be a string/);
+    expect(() => AgentEntry({ agentName: ['a'] as unknown as string })).toThrow(/@AgentEntry\(\) option "agentName" must be a string/);
+    expect(() => AgentEntry({ modelId: true as unknown as string })).toThrow(/"modelId" must be a string/);
+  });
 });

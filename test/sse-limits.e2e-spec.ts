@@ -10,6 +10,7 @@ import { ObservableLlm, WaitingAgent } from './fixtures/stream-shapes';
 import { expectAbandonedCall } from './support/abandoned-call';
 import { StdoutCapture } from './support/cvdiag-capture';
 import { assertValidRows } from 'nestjs-cvdiag/testing';
+import { isTerminalBoundary } from 'nestjs-cvdiag/analysis';
 import { DEBUG_ENV, useEnv } from './support/env';
 import { connectWithoutReading, disconnectWhen } from './support/http-client';
 import { ADAPTERS, RunningApp, startApp, waitFor } from './support/nest-app';
@@ -39,7 +40,7 @@ describe.each(ADAPTERS)('SSE limits on %s', (adapter) => {
   it('a slow client dropped by maxPendingDataLength: sse.aborted rst', async () => {
     const disconnect = await connectWithoutReading(running.url, { path: '/sse-limits/flood' });
     try {
-      await waitFor(() => capture.rows().some((row) => row.boundary === 'backend.sse.aborted' || row.boundary === 'backend.response.complete'), 'the terminal', 15_000);
+      await waitFor(() => capture.rows().some((row) => isTerminalBoundary(row.boundary)), 'the terminal', 15_000);
       const rows = capture.rows();
       assertValidRows(rows);
       const terminal = rows.find((row) => row.boundary === 'backend.sse.aborted')!;
