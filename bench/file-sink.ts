@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import type { CvdiagSink } from '../lib';
-import { coalesceUntilTurnEnds, RowBatch } from '../lib/sinks/row-batch';
+import { holdRows, RowBatch } from '../lib/sinks/row-batch';
 
 /**
  * A sink that writes each row to a file descriptor with one synchronous
@@ -25,7 +25,7 @@ export class CoalescingFileSink implements CvdiagSink {
   private readonly batch: RowBatch;
 
   constructor(fd: number) {
-    this.batch = coalesceUntilTurnEnds((text) => writeSync(fd, text));
+    this.batch = holdRows((text) => writeSync(fd, text));
   }
 
   write(line: string): boolean {

@@ -40,8 +40,24 @@ class ThrowingSink implements CvdiagSink {
 describe('StdoutSink', () => {
   const capture = useCapture();
 
-  it('refuses a coalesce that is not a boolean, naming it', () => {
-    expect(() => new StdoutSink({ coalesce: 'yes' as unknown as boolean })).toThrow('"coalesce" must be a boolean');
+  it('refuses a coalesce that is not a boolean or a bounded delay, naming it', () => {
+    expect(() => new StdoutSink({ coalesce: 'yes' as unknown as boolean })).toThrow('"coalesce" must be a boolean or { maxDelayMs }');
+    for (const maxDelayMs of [0, 1.5, 1001, Number.NaN]) {
+      expect(() => new StdoutSink({ coalesce: { maxDelayMs } })).toThrow('an integer from 1 to 1000');
+    }
+  });
+
+  it('held by time, a batch goes out when the delay passes or when it reaches 4 KiB, whichever comes first', async () => {
+    capture.allowSeveralRowsPerWrite();
+    const sink = new StdoutSink({ coalesce: { maxDelayMs: 30 } });
+    const lines = Array.from({ length: 6 }, (_, i) => `CVDIAG {"n":${i},"pad":"${'p'.repeat(1000)}"}\n`);
+    for (const line of lines.slice(0, 4)) expect(sink.write(line)).toBe(true);
+    expect(capture.writeStats()).toEqual({ count: 1, maxBytes: 4096 }); // four 1 KiB rows filled a write
+    for (const line of lines.slice(4)) expect(sink.write(line)).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(capture.writeStats().count).toBe(1); // the turn ended, the delay has not passed
+    await waitFor(() => capture.writeStats().count === 2, 'the delayed batch');
+    expect(capture.text()).toBe(lines.join(''));
   });
 
   it('coalescing, writes a turn of rows in writes of at most 4 KiB (PIPE_BUF), whole rows, in order', async () => {
@@ -57,12 +73,12 @@ describe('StdoutSink', () => {
   });
 });
 
-type CoalescingScenario = 'exit' | 'throw' | 'idle' | 'timer' | 'burst';
+type CoalescingScenario = 'exit' | 'throw' | 'idle' | 'timer' | 'burst' | 'signal' | 'handled-signal';
 
 /** Starts test/fixtures/coalescing-stdout.cjs; its rows' boundaries, as they arrive, and its end. */
-function runCoalescingChild(how: CoalescingScenario) {
+function runCoalescingChild(how: CoalescingScenario, coalesce: true | { maxDelayMs: number } = true) {
   const root = repoRoot();
-  const child = spawn(process.execPath, [join(root, 'test/fixtures/coalescing-stdout.cjs'), builtCommonJsEntry(), how], {
+  const child = spawn(process.execPath, [join(root, 'test/fixtures/coalescing-stdout.cjs'), builtCommonJsEntry(), how, JSON.stringify(coalesce)], {
     cwd: root,
     env: { ...process.env, NODE_OPTIONS: '', CVDIAG_BACKEND_EMITTER: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,22 +87,30 @@ function runCoalescingChild(how: CoalescingScenario) {
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const ended = once(child, 'exit').then(([code]) => code as number | null);
+  const exit = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const ended = exit.then(([code]) => code);
+  const endedBy = exit.then(([code, signal]) => ({ code, signal }));
   const boundaries = () =>
     stdout
       .split('\n')
       .filter((line) => line.startsWith('CVDIAG '))
       .map((line) => (JSON.parse(line.slice('CVDIAG '.length)) as CvdiagEnvelope).boundary);
-  return { child, ended, boundaries, stderr: () => stderr };
+  return { child, ended, endedBy, boundaries, stderr: () => stderr };
 }
+
+/** Rows held up to a second: longer than any of these scenarios waits before it ends. */
+const HELD_ONE_SECOND = { maxDelayMs: 1000 };
 
 describe('a coalescing StdoutSink', () => {
   it.each([
-    ['process.exit()', 'exit', 0],
-    ['an uncaught exception', 'throw', 1],
-    ['nothing left to do (the held rows do not keep it alive)', 'idle', 0],
-  ] as const)('still writes the rows of the last turn when the process ends on %s', async (_name, how, expectedCode) => {
-    const run = runCoalescingChild(how);
+    ['process.exit()', 'exit', 0, true],
+    ['an uncaught exception', 'throw', 1, true],
+    ['nothing left to do (the held rows do not keep it alive)', 'idle', 0, true],
+    ['process.exit(), rows held by time', 'exit', 0, HELD_ONE_SECOND],
+    ['an uncaught exception, rows held by time', 'throw', 1, HELD_ONE_SECOND],
+    ['nothing left to do, rows held by time (the timer does not keep it alive)', 'idle', 0, HELD_ONE_SECOND],
+  ] as const)('still writes the rows of the last turn when the process ends on %s', async (_name, how, expectedCode, coalesce) => {
+    const run = runCoalescingChild(how, coalesce);
     expect(await run.ended).toBe(expectedCode);
     if (how === 'throw') expect(run.stderr()).toContain('crashed in the same turn');
     expect(run.boundaries()).toEqual(['backend.agent.enter', 'backend.agent.exit']);
@@ -96,6 +120,41 @@ describe('a coalescing StdoutSink', () => {
     const run = runCoalescingChild('timer');
     try {
       await waitFor(() => run.boundaries().length === 2, 'the rows written from the timer');
+      expect(run.boundaries()).toEqual(['backend.agent.enter', 'backend.agent.exit']);
+    } finally {
+      run.child.kill();
+      await run.ended;
+    }
+  });
+
+  it.each([
+    ['SIGTERM', true],
+    ['SIGINT', true],
+    ['SIGHUP', HELD_ONE_SECOND],
+    ['SIGTERM', HELD_ONE_SECOND],
+  ] as const)('writes held rows out on an unhandled %s, and the process still ends by that signal (coalesce: %j)', async (signal, coalesce) => {
+    const run = runCoalescingChild('signal', coalesce);
+    await waitFor(() => run.stderr().includes('ready'), 'the child to write its rows');
+    // Held by time, the rows are not out yet; held for the turn, they are (that turn has ended).
+    if (coalesce !== true) expect(run.boundaries()).toEqual([]);
+    run.child.kill(signal);
+    expect(await run.endedBy).toEqual({ code: null, signal });
+    expect(run.boundaries()).toEqual(['backend.agent.enter', 'backend.agent.exit']);
+  });
+
+  it('leaves a SIGTERM the app handles to the app: its own exit code, and the rows written during its shutdown', async () => {
+    const run = runCoalescingChild('handled-signal', HELD_ONE_SECOND);
+    await waitFor(() => run.stderr().includes('ready'), 'the child to write its rows');
+    run.child.kill('SIGTERM');
+    expect(await run.endedBy).toEqual({ code: 7, signal: null });
+    expect(run.stderr()).toContain('handled');
+    expect(run.boundaries()).toEqual(['backend.agent.enter', 'backend.agent.exit', 'backend.agent.enter', 'backend.agent.exit']);
+  });
+
+  it('held by time, writes the rows of many turns together once the delay passes, while the process runs', async () => {
+    const run = runCoalescingChild('timer', { maxDelayMs: 50 });
+    try {
+      await waitFor(() => run.boundaries().length === 2, 'the rows held by time');
       expect(run.boundaries()).toEqual(['backend.agent.enter', 'backend.agent.exit']);
     } finally {
       run.child.kill();

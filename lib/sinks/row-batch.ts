@@ -1,4 +1,4 @@
-/** Rows held back to be written together: see `coalesceUntilTurnEnds`. */
+/** Rows held back to be written together: see `holdRows`. */
 export interface RowBatch {
   /** UTF-8 bytes held now (for the sink's memory bound). */
   readonly heldBytes: number;
@@ -15,38 +15,80 @@ export interface RowBatch {
  */
 export const ATOMIC_WRITE_BYTES = 4096;
 
-/** Batches holding rows; one process 'exit' listener writes them all out. */
-const holdingRows = new Set<TurnBatch>();
-let exitListenerAdded = false;
+/** The longest a row may be held (`coalesce: { maxDelayMs }`). */
+export const MAX_HOLD_MS = 1000;
+
+/** Signals whose default action ends the process: held rows are written out first. */
+const FATAL_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
+/** Batches holding rows now, so the process's end can write them all out. */
+const holdingRows = new Set<HeldRows>();
+let processListenersAdded = false;
 let exiting = false;
 
 function writeOutAll(): void {
+  for (const batch of [...holdingRows]) batch.writeOut();
+}
+
+function onExit(): void {
   exiting = true;
-  for (const batch of holdingRows) batch.writeOut();
+  writeOutAll();
 }
 
 /**
- * Holds rows until the current event-loop turn ends (a `setImmediate`, which
- * runs after this turn's callbacks, before the loop waits for I/O again), then
- * hands them to `write` as one text of at most ATOMIC_WRITE_BYTES. The
- * immediate is referenced on purpose: an unreferenced one does not stop the
- * loop from waiting for the next I/O or timer first, which would delay rows
- * written from timers (heartbeats) by as long; a referenced one keeps the
- * process alive for that one turn only. Rows still held when the process exits
- * (`process.exit()`, an uncaught exception) are written from its 'exit' event,
- * as are rows written after it: best effort, as a write to a pipe that is full
- * then cannot wait.
+ * A fatal signal: write out what is held, then, if no one else handles the
+ * signal (this listener is the only one), remove the listeners and raise it
+ * again, so the process ends exactly as it would have without CVDIAG (killed
+ * by that signal). When the app handles it (Nest's `enableShutdownHooks()`),
+ * the app decides, and rows written during its shutdown go out at 'exit'.
  */
-export function coalesceUntilTurnEnds(write: (text: string) => void): RowBatch {
-  return new TurnBatch(write);
+function onFatalSignal(signal: NodeJS.Signals): void {
+  writeOutAll();
+  if (process.listenerCount(signal) > 1) return;
+  for (const name of FATAL_SIGNALS) process.removeListener(name, onFatalSignal);
+  process.kill(process.pid, signal);
 }
 
-class TurnBatch implements RowBatch {
+function addProcessListeners(): void {
+  if (processListenersAdded) return;
+  processListenersAdded = true;
+  process.on('exit', onExit);
+  for (const signal of FATAL_SIGNALS) process.on(signal, onFatalSignal);
+}
+
+/**
+ * Holds rows and hands them to `write` as one text of at most
+ * ATOMIC_WRITE_BYTES, when that size is reached or:
+ * - `maxDelayMs` 0: when the current event-loop turn ends (a `setImmediate`,
+ *   which runs after this turn's callbacks, before the loop waits for I/O
+ *   again). The immediate is referenced on purpose: an unreferenced one does
+ *   not stop the loop from waiting for the next I/O or timer first, which
+ *   would delay rows written from timers (heartbeats) by as long; a
+ *   referenced one keeps the process alive for that one turn only;
+ * - `maxDelayMs` > 0: at most that many ms after the first row held (an
+ *   unreferenced timer: it never keeps the process alive), so the rows of
+ *   many requests share one write.
+ * Rows still held when the process ends are written out from its 'exit'
+ * event (`process.exit()`, an uncaught exception, the loop running dry) and on
+ * SIGTERM, SIGINT and SIGHUP (see onFatalSignal), as are rows written after
+ * 'exit': best effort, as a write to a full pipe then cannot wait. Only a
+ * process killed without running JavaScript (SIGKILL, an out-of-memory kill,
+ * a native crash) loses what is held: at most `maxDelayMs` (or one turn) of rows.
+ */
+export function holdRows(write: (text: string) => void, maxDelayMs = 0): RowBatch {
+  return new HeldRows(write, maxDelayMs);
+}
+
+class HeldRows implements RowBatch {
   private text = '';
   private bytes = 0;
   private scheduled = false;
+  private timer?: NodeJS.Timeout;
 
-  constructor(private readonly write: (text: string) => void) {}
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly maxDelayMs: number,
+  ) {}
 
   get heldBytes(): number {
     return this.bytes;
@@ -58,18 +100,25 @@ class TurnBatch implements RowBatch {
     if (this.bytes === 0) holdingRows.add(this);
     this.text += line;
     this.bytes += size;
-    if (exiting) return this.writeOut();
+    if (exiting || this.bytes >= ATOMIC_WRITE_BYTES) return this.writeOut();
     if (this.scheduled) return;
     this.scheduled = true;
-    if (!exitListenerAdded) {
-      exitListenerAdded = true;
-      process.on('exit', writeOutAll);
+    addProcessListeners();
+    if (this.maxDelayMs === 0) {
+      setImmediate(this.onDue);
+    } else {
+      this.timer = setTimeout(this.onDue, this.maxDelayMs);
+      this.timer.unref();
     }
-    setImmediate(this.onTurnEnd);
   }
 
   writeOut(): void {
     holdingRows.delete(this);
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.scheduled = false;
+    }
     if (this.bytes === 0) return;
     const text = this.text;
     this.text = '';
@@ -77,13 +126,15 @@ class TurnBatch implements RowBatch {
     try {
       this.write(text);
     } catch {
-      // Nothing above this call can catch it (it runs from an immediate or at
-      // exit), and a failing stdout must not crash the app: the rows are lost.
+      // Nothing above this call can catch it (it runs from an immediate, a
+      // timer or at exit), and a failing stdout must not crash the app: the
+      // rows are lost.
     }
   }
 
-  private readonly onTurnEnd = (): void => {
+  private readonly onDue = (): void => {
     this.scheduled = false;
+    this.timer = undefined;
     this.writeOut();
   };
 }

@@ -1,24 +1,30 @@
 import { CvdiagSink } from './cvdiag-sink.interface.js';
-import { coalesceUntilTurnEnds, RowBatch } from './row-batch.js';
+import { holdRows, MAX_HOLD_MS, RowBatch } from './row-batch.js';
 
 /** Above this many bytes waiting (in stdout's queue, and held by `coalesce`), rows are dropped and counted. */
 const MAX_PENDING_BYTES = 1024 * 1024;
 
 export interface StdoutSinkOptions {
   /**
-   * Write the rows of one event-loop turn together, with one write when the
-   * turn ends (at most 4 KiB per write, so a pipe shared with other processes
-   * still takes each write whole), instead of one write per row. Each row is
-   * still one whole line. Saves a system call per row whose turn also wrote
-   * others: most at debug tier, where a streamed response writes its event rows
-   * in bursts. Its costs: a row appears at the end of the turn that wrote it, so
-   * code that reads stdout right after an `await` may not see it yet; and a
-   * process that ends without running its `exit` handlers loses that turn's
-   * rows (SIGKILL, a native crash, or SIGTERM/SIGINT/SIGHUP when nothing handles
-   * them, e.g. no `app.enableShutdownHooks()`). Default `false`: every row is
-   * handed to stdout before the call that wrote it returns.
+   * Write rows in batches instead of one write per row (at most 4 KiB per
+   * write, so a pipe shared with other processes still takes each write
+   * whole; each row is still one whole line):
+   * - `true`: the rows of one event-loop turn together, written when the turn
+   *   ends. Saves a system call per row whose turn also wrote others: most at
+   *   debug tier, where a streamed response writes its event rows in bursts;
+   * - `{ maxDelayMs }` (1 to 1000): rows held at most that long, so the rows
+   *   of many requests share one write: this saves a system call per request
+   *   at default tier too.
+   * Its costs: a row appears at the end of its turn (or up to `maxDelayMs`
+   * later), so code that reads stdout right after an `await` may not see it
+   * yet; and held rows are lost when the process is killed without running
+   * JavaScript (SIGKILL, an out-of-memory kill, a native crash). Held rows are
+   * written out on `process.exit()`, an uncaught exception, and SIGTERM,
+   * SIGINT or SIGHUP (the signal is raised again afterwards when nothing else
+   * handles it, so the process still ends by it). Default `false`: every row
+   * is handed to stdout before the call that wrote it returns.
    */
-  coalesce?: boolean;
+  coalesce?: boolean | { maxDelayMs: number };
 }
 
 /**
@@ -39,11 +45,8 @@ export class StdoutSink implements CvdiagSink {
   private readonly batch: RowBatch | null;
 
   constructor(options: StdoutSinkOptions = {}) {
-    const coalesce: unknown = options?.coalesce;
-    if (coalesce !== undefined && typeof coalesce !== 'boolean') {
-      throw new TypeError(`StdoutSink: "coalesce" must be a boolean, got ${typeof coalesce}`);
-    }
-    this.batch = coalesce === true ? coalesceUntilTurnEnds((text) => this.writeNow(text)) : null;
+    const maxDelayMs = holdTime(options?.coalesce);
+    this.batch = maxDelayMs === null ? null : holdRows((text) => this.writeNow(text), maxDelayMs);
   }
 
   write(line: string): boolean {
@@ -73,4 +76,15 @@ export class StdoutSink implements CvdiagSink {
     if (this.broken || stdout.destroyed) return;
     stdout.write(text);
   }
+}
+
+/** How long `coalesce` holds rows: null for not at all, 0 for one event-loop turn. */
+function holdTime(coalesce: unknown): number | null {
+  if (coalesce === undefined || coalesce === false) return null;
+  if (coalesce === true) return 0;
+  const delay: unknown = typeof coalesce === 'object' && coalesce !== null ? (coalesce as { maxDelayMs?: unknown }).maxDelayMs : undefined;
+  if (typeof delay === 'number' && Number.isInteger(delay) && delay >= 1 && delay <= MAX_HOLD_MS) return delay;
+  throw new TypeError(
+    `StdoutSink: "coalesce" must be a boolean or { maxDelayMs } with an integer from 1 to ${MAX_HOLD_MS}; got ${typeof coalesce === 'object' ? JSON.stringify(coalesce) : typeof coalesce}`,
+  );
 }
