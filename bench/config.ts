@@ -1,3 +1,5 @@
+import type { FixedRateConfig } from './fixed-rate';
+
 /**
  * Every count and duration of one bench run in one place, so the full run and
  * the CI smoke run exercise exactly the same code with different sizes.
@@ -29,6 +31,8 @@ export interface BenchConfig {
     slices: number;
     connections: number;
   };
+  /** Table 2a: CPU per request at a fixed, evenly paced rate. */
+  fixedRate: FixedRateConfig;
   soak: {
     requests: number;
     warmupRequests: number;
@@ -47,6 +51,7 @@ export const FULL: BenchConfig = {
   scrub: { batchSize: 200, batches: 100, warmupBatches: 10 },
   cliRead: { sizesMb: [60, 300] },
   overhead: { warmupSeconds: 1.5, sliceSeconds: 1, slices: 6, connections: 10 },
+  fixedRate: { ratePerSecond: 500, warmupSeconds: 2, sliceSeconds: 2, slices: 7 },
   soak: { requests: 100_000, warmupRequests: 2_000, concurrency: 32, disconnectEvery: 5, maxSeconds: 150 },
 };
 
@@ -57,5 +62,6 @@ export const SMOKE: BenchConfig = {
   scrub: { batchSize: 20, batches: 10, warmupBatches: 2 },
   cliRead: { sizesMb: [2] },
   overhead: { warmupSeconds: 0, sliceSeconds: 0.2, slices: 1, connections: 4 },
+  fixedRate: { ratePerSecond: 100, warmupSeconds: 0, sliceSeconds: 0.3, slices: 1 },
   soak: { requests: 500, warmupRequests: 50, concurrency: 8, disconnectEvery: 5, maxSeconds: 20 },
 };

@@ -8,12 +8,22 @@ import { ROWS_PER_TURN, type EmitResult, type RowKind, type Writer } from './emi
 import type { MachineInfo } from './machine';
 import type { BenchConfig } from './config';
 import type { OverheadResult } from './request-overhead';
+import { FIXED_RATE_ENDPOINTS, FIXED_RATE_MODES, type FixedRateConfig, type FixedRateResult } from './fixed-rate';
 import { isReferenceMode } from './servers/modes';
 import type { SoakResult } from './soak';
 import type { ParseResult } from './stream-parse';
 import type { ScrubResult } from './scrub-cost';
 import type { CliReadResult } from './cli-read';
-import { EMIT_MEDIAN_TARGET_NS, EMIT_P99_TARGET_NS, OVERHEAD_TARGET, PARSE_TARGET_NS, SOAK_HEAP_GROWTH_MAX } from './targets';
+import {
+  EMIT_MEDIAN_TARGET_NS,
+  EMIT_P99_TARGET_NS,
+  FIXED_RATE_DEBUG_VS_DEFAULT,
+  FIXED_RATE_DEFAULT_VS_PINO,
+  OVERHEAD_TARGET,
+  PARSE_TARGET_NS,
+  SOAK_HEAP_GROWTH_MAX,
+} from './targets';
+import { BATCH_DELAY_MS } from './servers/modes';
 
 export interface BenchResults {
   smoke: boolean;
@@ -28,6 +38,8 @@ export interface BenchResults {
   /** Absent in results written before table 1c existed. */
   scrub?: ScrubResult[];
   overhead: OverheadResult[];
+  /** Table 2a; absent in results written before it existed. */
+  fixedRate?: { config: FixedRateConfig; results: FixedRateResult[] };
   soak: SoakResult;
   /** Absent in results written before table 4 existed. */
   cliRead?: CliReadResult[];
@@ -189,6 +201,71 @@ function overheadRows(overhead: OverheadResult[]): string[] {
   return lines;
 }
 
+export const FIXED_RATE_HEADING = '## 2a. CPU per request at a fixed rate, beside pino and OpenTelemetry';
+
+export function fixedRateSection({ config, results }: NonNullable<BenchResults['fixedRate']>): string {
+  const lines = [
+    FIXED_RATE_HEADING,
+    '',
+    `Each server gets ${config.ratePerSecond} requests/s, evenly paced (one request whenever its moment comes, checked every`,
+    `millisecond, over up to 32 keep-alive connections), in ${config.sliceSeconds} s slices that rotate through the servers, ${config.slices}`,
+    `rotations after a ${config.warmupSeconds} s warm-up each; servers run with \`--no-memory-reducer\`. CPU is the server process's`,
+    'user + system time per request. Each cell: CPU added to "no module" in the same rotation, median over rotations, µs,',
+    '[lower–upper quartile]; the first row is "no module" itself. `json`: a small JSON body; `sse`: `@Sse()` with 10 events.',
+    `\`-batched\`: \`new StdoutSink({ coalesce: { maxDelayMs: ${BATCH_DELAY_MS} } })\`. Anchors: \`pino\` is nestjs-pino's request`,
+    'logging with default options (one line per request to stdout; bound to `{*path}` on Fastify, where its default route',
+    'pattern matches nothing on platform-fastify 12); `otel` is `@opentelemetry/sdk-trace-node` with `instrumentation-http`',
+    'and `instrumentation-nestjs-core` (which supports Nest below 12: on these Nest 12 servers it stays inactive, so HTTP',
+    'spans only), a batch span processor and the in-memory exporter; `floor` is one envelope-shaped row per request written',
+    'by a bare server listener, nothing else; `noop-interceptor` / `als-interceptor` as in table 2. Lines/req: what the',
+    'server wrote to stdout per request.',
+  ];
+  const columns = ['express', 'fastify'].flatMap((adapter) => FIXED_RATE_ENDPOINTS.map((endpoint) => ({ adapter, endpoint })));
+  const cell = (node: string, mode: string, adapter: string, endpoint: string) =>
+    results.find((r) => r.node === node && r.mode === mode && r.adapter === adapter && r.endpoint === endpoint);
+  for (const node of [...new Set(results.map((r) => r.node))]) {
+    lines.push(
+      '',
+      `### Node ${node}`,
+      '',
+      `| module | ${columns.map((c) => `${c.adapter} ${c.endpoint}`).join(' | ')} | lines/req (json / sse) |`,
+      `|---|${columns.map(() => '---:').join('|')}|---|`,
+    );
+    for (const mode of FIXED_RATE_MODES) {
+      const cells = columns.map(({ adapter, endpoint }) => {
+        const r = cell(node, mode, adapter, endpoint);
+        if (!r) return '';
+        if (mode === 'none') return `${r.cpuPerRequestUs.toFixed(0)}`;
+        return `+${r.addedUs.toFixed(0)} [${r.addedQ1Us.toFixed(0)}–${r.addedQ3Us.toFixed(0)}]`;
+      });
+      const linesPer = FIXED_RATE_ENDPOINTS.map((endpoint) => cell(node, mode, 'express', endpoint)?.linesPerRequest.toFixed(2) ?? '').join(' / ');
+      const errors = results.filter((r) => r.node === node && r.mode === mode).reduce((n, r) => n + r.errors, 0);
+      lines.push(`| ${mode === 'none' ? 'no module (CPU µs/req)' : mode} | ${cells.join(' | ')} | ${linesPer}${errors ? ` (${errors} errors)` : ''} |`);
+    }
+    lines.push(
+      '',
+      `| target (Node ${node}) | ${columns.map((c) => `${c.adapter} ${c.endpoint}`).join(' | ')} |`,
+      `|---|${columns.map(() => '---').join('|')}|`,
+    );
+    const ratioRow = (label: string, mode: string, against: string, limit: number, endpoints: readonly string[]) => {
+      const cells = columns.map(({ adapter, endpoint }) => {
+        if (!endpoints.includes(endpoint)) return '';
+        const own = cell(node, mode, adapter, endpoint);
+        const base = cell(node, against, adapter, endpoint);
+        if (!own || !base || base.addedUs <= 0) return 'n/a';
+        const ratio = own.addedUs / base.addedUs;
+        return `${ratio.toFixed(2)}×: ${mark(ratio <= limit)}`;
+      });
+      lines.push(`| ${label} | ${cells.join(' | ')} |`);
+    };
+    ratioRow(`default ≤ ${FIXED_RATE_DEFAULT_VS_PINO}× pino`, 'default', 'pino', FIXED_RATE_DEFAULT_VS_PINO, FIXED_RATE_ENDPOINTS);
+    ratioRow(`default-batched ≤ ${FIXED_RATE_DEFAULT_VS_PINO}× pino`, 'default-batched', 'pino', FIXED_RATE_DEFAULT_VS_PINO, FIXED_RATE_ENDPOINTS);
+    ratioRow(`debug ≤ ${FIXED_RATE_DEBUG_VS_DEFAULT}× default (SSE)`, 'debug', 'default', FIXED_RATE_DEBUG_VS_DEFAULT, ['sse']);
+    ratioRow(`debug-batched ≤ ${FIXED_RATE_DEBUG_VS_DEFAULT}× default-batched (SSE)`, 'debug-batched', 'default-batched', FIXED_RATE_DEBUG_VS_DEFAULT, ['sse']);
+  }
+  return lines.join('\n');
+}
+
 function soakSection(soak: SoakResult): string {
   const t = soak.tally;
   const addedResources = Object.entries(soak.after.resources)
@@ -242,6 +319,7 @@ export function renderReport(results: BenchResults, analysisFile: string): strin
     ...(results.parse ? [parseSection(results.parse)] : []),
     ...(results.scrub ? [scrubSection(results.scrub)] : []),
     overheadSection(results.overhead, results.config),
+    ...(results.fixedRate ? [fixedRateSection(results.fixedRate)] : []),
     soakSection(results.soak),
     ...(results.cliRead ? [cliReadSection(results.cliRead)] : []),
   ];

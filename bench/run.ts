@@ -15,7 +15,8 @@ import type { ParseResult } from './stream-parse';
 import type { ScrubResult } from './scrub-cost';
 import { machineInfo } from './machine';
 import { outFile, ROOT } from './paths';
-import { BenchResults, renderReport } from './report';
+import { BenchResults, FIXED_RATE_HEADING, fixedRateSection, renderReport } from './report';
+import { measureFixedRate } from './fixed-rate';
 import { measureRequestOverhead, NodeRuntime } from './request-overhead';
 import { runSoak } from './soak';
 import { measureCliRead } from './cli-read';
@@ -42,8 +43,34 @@ function reportOnly(): void {
   log(`re-rendered ${target} from bench/out/results.json`);
 }
 
+/**
+ * `--only fixed-rate`: table 2a alone (about 25 min), put into bench/results.md
+ * in place of its previous version (or before the soak section), the rest of
+ * the file kept as the last full run wrote it.
+ */
+async function fixedRateOnly(config: BenchConfig): Promise<void> {
+  const results = await measureFixedRate(config.fixedRate, overheadRuntimes(), log);
+  writeFileSync(outFile('fixed-rate.json'), JSON.stringify({ config: config.fixedRate, results }, null, 2));
+  const target = config.smoke ? outFile('results-smoke.md') : join(ROOT, 'bench', 'results.md');
+  const section = fixedRateSection({ config: config.fixedRate, results });
+  const current = config.smoke ? '' : readFileSync(target, 'utf8');
+  const start = current.indexOf(FIXED_RATE_HEADING);
+  const next = start < 0 ? current.indexOf('\n## 3. Soak') : current.indexOf('\n## ', start + FIXED_RATE_HEADING.length);
+  const updated =
+    start < 0
+      ? next < 0
+        ? `${current}\n${section}\n`
+        : `${current.slice(0, next)}\n${section}\n${current.slice(next)}`
+      : `${current.slice(0, start)}${section}\n${next < 0 ? '' : current.slice(next)}`;
+  writeFileSync(target, updated);
+  log(`wrote table 2a into ${target}`);
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--report-only')) return reportOnly();
+  if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'fixed-rate') {
+    return fixedRateOnly(process.argv.includes('--smoke') ? SMOKE : FULL);
+  }
   const config: BenchConfig = process.argv.includes('--smoke') ? SMOKE : FULL;
   const started = Date.now();
   const loadAtStart = loadavg();
@@ -64,6 +91,9 @@ async function main(): Promise<void> {
   phase('2/4 request overhead');
   const overhead = await measureRequestOverhead(config.overhead, overheadRuntimes(), log);
 
+  phase('2a/4 CPU per request at a fixed rate');
+  const fixedRate = { config: config.fixedRate, results: await measureFixedRate(config.fixedRate, overheadRuntimes(), log) };
+
   phase('3/4 soak');
   const soak = await runSoak(config.soak, log);
 
@@ -81,6 +111,7 @@ async function main(): Promise<void> {
     parse,
     scrub,
     overhead,
+    fixedRate,
     soak,
     cliRead,
   };

@@ -18,6 +18,18 @@ export const OVERHEAD_TARGET: Record<Exclude<ModuleMode, 'none' | 'default-otel'
   debug: 0.9,
   'default-coalesced': 0.97,
   'debug-coalesced': 0.9,
+  'default-batched': 0.97,
+  'debug-batched': 0.9,
 };
+
+/**
+ * Issue 13's targets for CPU added per request at a fixed rate (table 2a), as
+ * fractions: default tier at most 0.6× what nestjs-pino's request logging
+ * adds; debug tier on SSE at most 1.5× default.
+ */
+export const FIXED_RATE_DEFAULT_VS_PINO = 0.6;
+export const FIXED_RATE_DEBUG_VS_DEFAULT = 1.5;
+/** Table 1: an extra row at most the floor + 0.5 µs; error.caught at most pino's cost. */
+export const EMIT_ROW_OVER_FLOOR_NS = 500;
 
 export const SOAK_HEAP_GROWTH_MAX = 0.05;

@@ -1,10 +1,14 @@
-import { CallHandler, Controller, DynamicModule, Get, Injectable, MessageEvent, Module, NestInterceptor, Post, Res, Sse } from '@nestjs/common';
+import { CallHandler, Controller, DynamicModule, Get, Injectable, MessageEvent, Module, NestInterceptor, OnApplicationBootstrap, Post, RequestMethod, Res, Sse } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { from, interval, map, Observable, take } from 'rxjs';
 import { CvdiagModule, StdoutSink } from '../../lib';
-import type { ModuleMode } from './modes';
+import { BATCH_DELAY_MS, type ModuleMode } from './modes';
+import type { AdapterName } from './server-main';
 import { CvdiagOtelSink } from '../../lib/otel';
 import { bridgeTracerProvider } from './otel-setup';
 
@@ -88,11 +92,57 @@ export class BenchController {
   }
 }
 
+/**
+ * The `floor` reference: one row per request and nothing else. A listener
+ * first on the server's 'request' event builds an envelope-shaped object when
+ * the response finishes (fresh ids, the time, the status) and writes it to
+ * stdout as one line, as a bare design would.
+ */
+@Injectable()
+class FloorListener implements OnApplicationBootstrap {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  onApplicationBootstrap(): void {
+    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
+      const startedAt = performance.now();
+      response.once('finish', () => {
+        const row = {
+          schema_version: 1,
+          test_id: randomUUID(),
+          trace_id: randomUUID(),
+          span_id: randomUUID().slice(0, 16),
+          parent_span_id: null,
+          layer: 'backend',
+          boundary: 'backend.response.complete',
+          slug: 'bench',
+          demo: 'json',
+          ts: new Date().toISOString(),
+          mono_ns: Math.round(performance.now() * 1e6),
+          duration_ms: performance.now() - startedAt,
+          outcome: 'ok',
+          edge_headers: { 'cf-ray': null, 'cf-mitigated': null, 'cf-cache-status': null, 'x-railway-edge': null, 'x-railway-request-id': null, 'x-hikari-trace': null, 'retry-after': null, via: null, server: null },
+          metadata: { http_status: response.statusCode, content_length: 0, total_duration_ms: 0, sse_event_count: 0, method: request.method, route: null, last_event_type: null },
+          _metadata_dropped: false,
+          _truncated: false,
+        };
+        process.stdout.write(`FLOOR ${JSON.stringify(row)}\n`);
+      });
+    });
+  }
+}
+
 @Module({})
 export class BenchAppModule {
-  static register(mode: ModuleMode): DynamicModule {
+  static register(mode: ModuleMode, adapter: AdapterName = 'express'): DynamicModule {
     const controllers = [BenchController];
-    if (mode === 'none' || mode === 'otel-http') return { module: BenchAppModule, controllers };
+    if (mode === 'none' || mode === 'otel-http' || mode === 'otel') return { module: BenchAppModule, controllers };
+    if (mode === 'floor') return { module: BenchAppModule, controllers, providers: [FloorListener] };
+    if (mode === 'pino') {
+      // Default options; on Fastify its default route pattern matches nothing on platform-fastify 12, so it is bound to every path.
+      const logger = adapter === 'fastify' ? LoggerModule.forRoot({ forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }] }) : LoggerModule.forRoot();
+      return { module: BenchAppModule, imports: [logger], controllers };
+    }
     if (mode === 'noop-interceptor' || mode === 'als-interceptor') {
       const interceptor = mode === 'noop-interceptor' ? NoopInterceptor : ContextInterceptor;
       return { module: BenchAppModule, controllers, providers: [{ provide: APP_INTERCEPTOR, useClass: interceptor }] };
@@ -102,7 +152,7 @@ export class BenchAppModule {
       tier: mode.startsWith('debug') ? 'debug' : 'default',
       slug: 'bench',
       sinks: [
-        new StdoutSink({ coalesce: mode.endsWith('-coalesced') }),
+        new StdoutSink({ coalesce: mode.endsWith('-coalesced') ? true : mode.endsWith('-batched') ? { maxDelayMs: BATCH_DELAY_MS } : false }),
         ...(mode === 'default-otel' ? [new CvdiagOtelSink({ tracer: bridgeTracerProvider().getTracer('bench') })] : []),
       ],
     });

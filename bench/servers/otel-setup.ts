@@ -1,9 +1,11 @@
 /**
- * OpenTelemetry for the `default-otel` and `otel-http` servers: an SDK whose
- * batch processor hands spans to an exporter that discards them, so what is
- * measured is the spans' making and batching, not a backend.
+ * OpenTelemetry for the `default-otel`, `otel-http` and `otel` servers: an SDK
+ * whose batch processor hands spans to an exporter that keeps nothing (or, for
+ * `otel`, to the SDK's in-memory exporter, emptied now and then so memory stays
+ * flat), so what is measured is the spans' making and batching, not a backend.
  */
-import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -32,4 +34,25 @@ export function registerOtelHttp(): void {
   const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(new DiscardingExporter())] });
   provider.register();
   registerInstrumentations({ instrumentations: [new HttpInstrumentation()] });
+}
+
+/** Spans the in-memory exporter may hold before it is emptied. */
+const IN_MEMORY_SPAN_LIMIT = 10_000;
+
+/** Spans kept in memory, as a test would read them, emptied past IN_MEMORY_SPAN_LIMIT. */
+class BoundedInMemoryExporter extends InMemorySpanExporter {
+  override export(spans: ReadableSpan[], done: (result: { code: 0 }) => void): void {
+    if (this.getFinishedSpans().length > IN_MEMORY_SPAN_LIMIT) this.reset();
+    super.export(spans, done as never);
+  }
+}
+
+/**
+ * The `otel` reference: `sdk-trace-node` with `instrumentation-http` and
+ * `instrumentation-nestjs-core`, a batch processor and the in-memory exporter.
+ */
+export function registerOtelFull(): void {
+  const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(new BoundedInMemoryExporter())] });
+  provider.register();
+  registerInstrumentations({ instrumentations: [new HttpInstrumentation(), new NestInstrumentation()] });
 }

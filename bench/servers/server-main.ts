@@ -47,7 +47,7 @@ function cpuMicros(): number {
 }
 
 async function start(spec: ServerSpec): Promise<void> {
-  const module = BenchAppModule.register(spec.mode);
+  const module = BenchAppModule.register(spec.mode, spec.adapter);
   const app: INestApplication =
     spec.adapter === 'fastify'
       ? await NestFactory.create(module, new FastifyAdapter() as never, { logger: false })

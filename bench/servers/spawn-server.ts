@@ -2,6 +2,7 @@ import { ChildProcess, fork } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILD_DIR } from '../paths';
+import { otelPreloadOf } from './modes';
 import type { ServerMessage, ServerSpec, Snapshot } from './server-main';
 
 export interface RunningServer {
@@ -22,7 +23,7 @@ export function spawnServer(spec: ServerSpec, logFile: string, execArgv: string[
   const stdoutFd = openSync(logFile, 'w');
   const child = fork(join(BUILD_DIR, 'servers', 'server-main.js'), [JSON.stringify(spec)], {
     execPath,
-    execArgv: ['--no-warnings=ExperimentalWarning', ...(spec.mode === 'otel-http' ? ['--require', join(BUILD_DIR, 'servers', 'otel-preload.js')] : []), ...execArgv],
+    execArgv: ['--no-warnings=ExperimentalWarning', ...preload(spec), ...execArgv],
     stdio: ['ignore', stdoutFd, 'inherit', 'ipc'],
     env: benchEnv(),
   });
@@ -88,4 +89,9 @@ function handle(child: ChildProcess, port: number): RunningServer {
       clearTimeout(timer);
     },
   };
+}
+
+function preload(spec: ServerSpec): string[] {
+  const file = otelPreloadOf(spec.mode);
+  return file ? ['--require', join(BUILD_DIR, 'servers', file)] : [];
 }
