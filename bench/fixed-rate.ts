@@ -42,6 +42,13 @@ export const FIXED_RATE_ENDPOINTS = ['json', 'sse'] as const;
 export type FixedRateEndpoint = (typeof FIXED_RATE_ENDPOINTS)[number];
 const ADAPTERS: AdapterName[] = ['express', 'fastify'];
 
+/** For a quick look at one cell: `BENCH_ONLY=express,json,none,default,floor` limits adapters, endpoints and modes (none is always kept). */
+function only<T extends string>(all: readonly T[]): T[] {
+  const picked = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+  const kept = all.filter((value) => picked.includes(value) || value === 'none');
+  return picked.length === 0 || kept.filter((value) => value !== 'none').length === 0 ? [...all] : kept;
+}
+
 export interface FixedRateResult {
   node: string;
   adapter: AdapterName;
@@ -121,12 +128,12 @@ async function measureAdapter(
 ): Promise<FixedRateResult[]> {
   const running: Running[] = [];
   try {
-    for (const mode of FIXED_RATE_MODES) {
+    for (const mode of only(FIXED_RATE_MODES)) {
       const logFile = outFile(`fixed-rate-${adapter}-${mode}.log`);
       running.push({ mode, logFile, server: await spawnServer({ adapter, mode }, logFile, ['--no-memory-reducer'], runtime.execPath) });
     }
     const results: FixedRateResult[] = [];
-    for (const endpoint of FIXED_RATE_ENDPOINTS) {
+    for (const endpoint of only(FIXED_RATE_ENDPOINTS)) {
       const agent = new Agent({ keepAlive: true, maxSockets: 32 });
       const samples = new Map<ModuleMode, number[]>(running.map((r) => [r.mode, []]));
       const errors = new Map<ModuleMode, number>(running.map((r) => [r.mode, 0]));
@@ -185,7 +192,7 @@ async function measureAdapter(
 export async function measureFixedRate(config: FixedRateConfig, runtimes: NodeRuntime[], log: (line: string) => void): Promise<FixedRateResult[]> {
   const results: FixedRateResult[] = [];
   for (const runtime of runtimes) {
-    for (const adapter of ADAPTERS) results.push(...(await measureAdapter(runtime, adapter, config, log)));
+    for (const adapter of only(ADAPTERS)) results.push(...(await measureAdapter(runtime, adapter, config, log)));
   }
   return results;
 }

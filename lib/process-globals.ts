@@ -1,7 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { IncomingMessage } from 'node:http';
 import type { CvdiagStore } from './context/cvdiag-storage.js';
-import type { RequestState } from './request/request-state.js';
 import type { CvdiagRuntime } from './runtime/cvdiag-runtime.js';
 
 /**
@@ -26,16 +24,7 @@ export interface ProcessGlobals {
   readonly storage: AsyncLocalStorage<CvdiagStore>;
   /** Runtimes of the applications running now, oldest first (see runtime/runtime-registry.ts). */
   readonly runtimes: CvdiagRuntime[];
-  /**
-   * Every request CVDIAG has seen, keyed by the raw Node request (Express and
-   * Fastify both lead to it): its state, or why it is left alone. Written by
-   * request/ingress.ts, read through request/request-lookup.ts only.
-   */
-  readonly requests: WeakMap<IncomingMessage, RequestState | IgnoreReason>;
 }
-
-/** Why CVDIAG left a request alone: the emitter was off, or its path is excluded. */
-export type IgnoreReason = 'disabled' | 'excluded';
 
 const GLOBALS_KEY = Symbol.for('nestjs-cvdiag.process-globals.v2');
 
@@ -44,11 +33,19 @@ type Holder = typeof globalThis & { [GLOBALS_KEY]?: ProcessGlobals };
 export const processGlobals: ProcessGlobals = ((globalThis as Holder)[GLOBALS_KEY] ??= {
   storage: new AsyncLocalStorage<CvdiagStore>(),
   runtimes: [],
-  requests: new WeakMap(),
 });
 
-/** Keys of the properties CVDIAG puts on Node's response, socket and server objects. */
+/** Keys of the properties CVDIAG puts on Node's request, response, socket and server objects. */
 export const NODE_OBJECT_KEYS = Object.freeze({
+  /**
+   * IncomingMessage → its RequestState, or why it is left alone (written by
+   * request/ingress.ts, read through request/request-lookup.ts only). A
+   * property of the request, not a WeakMap keyed by it: the state refers back
+   * to its request, and V8's young-generation collector keeps such WeakMap
+   * entries alive, so every request of a busy server was promoted to the old
+   * generation and each scavenge took 10 to 40 ms instead of 1 (bench/analysis.md).
+   */
+  requestState: Symbol.for('nestjs-cvdiag.request-state.v1'),
   /** ServerResponse → what watches its writes (response/response-watch.ts). */
   observation: Symbol.for('nestjs-cvdiag.observation.v1'),
   /** Socket → the requests it carries, for its timeout. */

@@ -1,10 +1,17 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { correlate } from '../correlation/correlate.js';
-import { NODE_OBJECT_KEYS, processGlobals } from '../process-globals.js';
+import { NODE_OBJECT_KEYS } from '../process-globals.js';
 import type { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
 import { RequestState } from './request-state.js';
 
 const ATTACHED = NODE_OBJECT_KEYS.ingressListener;
+export const REQUEST_STATE = NODE_OBJECT_KEYS.requestState;
+
+/** Why CVDIAG left a request alone: the emitter was off, or its path is excluded. */
+export type IgnoreReason = 'disabled' | 'excluded';
+
+/** A raw request as CVDIAG marks it (read through request-lookup.ts). */
+export type RawRequest = IncomingMessage & { [REQUEST_STATE]?: RequestState | IgnoreReason };
 
 type TaggedServer = Server & { [ATTACHED]?: (req: IncomingMessage, res: ServerResponse) => void };
 
@@ -43,19 +50,19 @@ export function attachIngressListener(server: unknown, runtime: CvdiagRuntime): 
  */
 export function beginRequest(runtime: CvdiagRuntime, request: IncomingMessage, response: ServerResponse): RequestState | undefined {
   if (!runtime.isEnabled()) {
-    processGlobals.requests.set(request, 'disabled');
+    (request as RawRequest)[REQUEST_STATE] = 'disabled';
     return undefined;
   }
   const url = typeof request.url === 'string' ? request.url : '/';
   const query = url.indexOf('?');
   const path = query < 0 ? url : url.slice(0, query);
   if (runtime.isExcluded(path)) {
-    processGlobals.requests.set(request, 'excluded');
+    (request as RawRequest)[REQUEST_STATE] = 'excluded';
     return undefined;
   }
   const headers = request.headers;
   const state = new RequestState(runtime, correlate(headers['x-test-id'], headers['x-aimock-context'], path, runtime), request, response);
-  processGlobals.requests.set(request, state);
+  (request as RawRequest)[REQUEST_STATE] = state;
   if (runtime.options.echoTestId) echoTestId(state.testId, response);
   state.start(path);
   return state;

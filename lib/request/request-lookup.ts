@@ -1,20 +1,18 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cvdiagStorage } from '../context/cvdiag-storage.js';
-import { IgnoreReason, processGlobals } from '../process-globals.js';
 import type { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
-import { beginRequest } from './ingress.js';
+import { beginRequest, IgnoreReason, RawRequest, REQUEST_STATE } from './ingress.js';
 import type { RequestState } from './request-state.js';
 
 /**
- * How every layer finds a request's state: one map keyed by the raw Node
- * request (process-globals.ts), filled by the ingress listener.
+ * How every layer finds a request's state: keyed by the raw Node request
+ * (a property the ingress listener sets, see process-globals.ts).
  */
-const requests = processGlobals.requests;
 
 /** The state of a raw request, or why it is left alone, or undefined if CVDIAG has not seen it. */
 export function lookupRaw(raw: IncomingMessage): RequestState | IgnoreReason | undefined {
-  return requests.get(raw);
+  return (raw as RawRequest)[REQUEST_STATE];
 }
 
 /**
@@ -32,7 +30,7 @@ export function requestFor(runtime: CvdiagRuntime, host: ArgumentsHost): Request
   const http = host.switchToHttp();
   const raw = rawRequestOf(http.getRequest());
   if (!raw) return undefined;
-  const known = requests.get(raw);
+  const known = lookupRaw(raw);
   if (known !== undefined) return typeof known === 'string' ? undefined : known;
   const response = rawResponseOf(http.getResponse()) as ServerResponse | undefined;
   if (typeof response?.on !== 'function') return undefined;

@@ -7,7 +7,8 @@ import { elapsedMs } from '../envelope/ids.js';
 import { ResponseReport, ResponseWatch } from '../response/response-watch.js';
 import type { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
 import { sliceCodePoints } from '../scrub/cut.js';
-import { scrub, scrubPath } from '../scrub/scrub.js';
+import { CleanNames } from '../scrub/clean-names.js';
+import { scrubPath } from '../scrub/scrub.js';
 import { errorMetadata, inBandErrorMetadata } from './error-metadata.js';
 
 /** Error events of one response written as `error.caught`, at most (the rest are still counted as events). */
@@ -266,25 +267,14 @@ export class ClientGoneError extends Error {
   }
 }
 
-const MAX_EVENT_TYPE_CHARS = 64;
-/** Event names recur (AG-UI has about twenty): each is scrubbed once. */
-const cleanTypes = new Map<string, string>();
-const MAX_CACHED_TYPES = 256;
+/** Event names recur (AG-UI has about twenty), as do route templates: each is cleaned once. */
+const eventTypes = new CleanNames(64);
+const routeTemplates = new CleanNames(256);
 
 /** An event name as a row carries it: scrubbed whole, then cut (a cut first could hide part of a secret). */
 function cleanEventType(raw: string): string {
-  if (raw === 'chunk' || raw === 'message') return raw;
-  const cached = cleanTypes.get(raw);
-  if (cached !== undefined) return cached;
-  const clean = sliceCodePoints(scrub(raw), MAX_EVENT_TYPE_CHARS);
-  if (raw.length <= 4 * MAX_EVENT_TYPE_CHARS) {
-    if (cleanTypes.size >= MAX_CACHED_TYPES) cleanTypes.clear();
-    cleanTypes.set(raw, clean);
-  }
-  return clean;
+  return raw === 'chunk' || raw === 'message' ? raw : eventTypes.clean(raw);
 }
-
-const MAX_ROUTE_CHARS = 256;
 
 /**
  * The matched route template with any global prefix (`/api/agent/:id`), read
@@ -298,7 +288,7 @@ function routeTemplateOf(request: unknown): string | null {
     const fastify = (request as { routeOptions?: { url?: unknown } }).routeOptions?.url;
     const express = (request as { route?: { path?: unknown } }).route?.path;
     const template = typeof fastify === 'string' ? fastify : typeof express === 'string' ? express : null;
-    return template === null ? null : sliceCodePoints(scrub(template), MAX_ROUTE_CHARS);
+    return template === null ? null : routeTemplates.clean(template);
   } catch {
     return null;
   }

@@ -65,7 +65,8 @@ export class ResponseWatch {
   private headHeaders?: Map<string, unknown>;
   /** The response's own methods, which the replacements call. */
   readonly original: Readonly<Record<'write' | 'end' | 'writeHead', BodyMethod>>;
-  private readonly stopWatchingSocket: () => void;
+  /** The open responses of this response's socket, while it is one of them. */
+  private socketWatches: Set<ResponseWatch> | undefined;
 
   constructor(
     private readonly report: ResponseReport,
@@ -81,7 +82,7 @@ export class ResponseWatch {
     target.writeHead = watchedWriteHead as BodyMethod;
     response.on('finish', onFinish);
     response.on('close', onClose);
-    this.stopWatchingSocket = watchSocket(request.socket, this);
+    this.socketWatches = watchSocket(request.socket, this);
   }
 
   /** A response header by lowercase name, including those only given to writeHead(). */
@@ -112,11 +113,12 @@ export class ResponseWatch {
     this.done = true;
     this.response.removeListener('finish', onFinish);
     this.response.removeListener('close', onClose);
-    this.stopWatchingSocket();
+    this.socketWatches?.delete(this);
+    this.socketWatches = undefined;
     try {
       this.commitPendingChunk();
       // A last NDJSON line without its newline is an event only when the body finished.
-      if (finished) this.parser?.end(this.onEvent);
+      if (finished) this.parser?.end((event) => this.onEvent(event));
       this.report.ended(finished);
     } catch (error) {
       this.faults.warn('terminal', 'the terminal row of a request could not be written', error);
@@ -166,7 +168,7 @@ export class ResponseWatch {
       return;
     }
     const bytes = bytesOfWrite(chunk, encoding);
-    if (bytes !== undefined) parser.feed(bytes, this.onEvent);
+    if (bytes !== undefined) parser.feed(bytes, (this.eventListener ??= (event) => this.onEvent(event)));
   }
 
   private formatNow(): StreamFormat {
@@ -180,12 +182,14 @@ export class ResponseWatch {
     this.report.event('chunk', size);
   }
 
-  /** A parsed event (an arrow function: the parser gets it as is, with no closure per write). */
-  private readonly onEvent = (event: StreamEvent): void => {
+  /** The parser's listener, made once for a response that has parsed events (not for every response). */
+  private eventListener?: (event: StreamEvent) => void;
+
+  private onEvent(event: StreamEvent): void {
     this.report.event(event.type, event.bytes);
     if (event.error) this.report.inBandError(event.error.type, event.error.message);
     if (event.cut) this.faults.warn('event-cut', `a stream event reached ${event.bytes} bytes without ending; it was counted as one event and the rest of it skipped`);
-  };
+  }
 
   /** Not an event stream, and its length is declared: written whole unless more pieces follow. */
   private declaresWholeBody(): boolean {
@@ -257,9 +261,9 @@ type WatchedSocket = Socket & { [SOCKET_WATCHES]?: Set<ResponseWatch> };
  *   (nor does its request when its body was already read): every response the
  *   socket still carries ends, finished only if it did.
  */
-function watchSocket(socket: Socket | null | undefined, watch: ResponseWatch): () => void {
+function watchSocket(socket: Socket | null | undefined, watch: ResponseWatch): Set<ResponseWatch> | undefined {
   const watched = socket as WatchedSocket | null | undefined;
-  if (!watched || typeof watched.on !== 'function') return () => undefined;
+  if (!watched || typeof watched.on !== 'function') return undefined;
   let watches = watched[SOCKET_WATCHES];
   if (!watches) {
     const set = new Set<ResponseWatch>();
@@ -276,7 +280,7 @@ function watchSocket(socket: Socket | null | undefined, watch: ResponseWatch): (
     });
   }
   watches.add(watch);
-  return () => watches.delete(watch);
+  return watches;
 }
 
 /**
