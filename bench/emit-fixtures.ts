@@ -44,6 +44,7 @@ export function sseEventRow(context: CorrelationContext, sequence: number): RowS
     outcome: 'info',
     durationMs: null,
     metadata: { event_type: 'message', payload_size_bytes: 57, sequence_num: sequence },
+    metadataClean: true, // as RequestState.event builds it: a cleaned name and two counts
     parentSpanId: context.rootSpanId,
   };
 }

@@ -17,6 +17,7 @@ import type { CliReadResult } from './cli-read';
 import {
   EMIT_MEDIAN_TARGET_NS,
   EMIT_P99_TARGET_NS,
+  EMIT_ROW_OVER_FLOOR_NS,
   FIXED_RATE_DEBUG_VS_DEFAULT,
   FIXED_RATE_DEFAULT_VS_PINO,
   OVERHEAD_TARGET,
@@ -68,9 +69,11 @@ function machineSection({ machine, startedAt, elapsedSeconds, smoke, loadAverage
   ].join('\n');
 }
 
-function emitSection(emit: EmitResult[]): string {
+export const EMIT_HEADING = '## 1. Emit cost per row';
+
+export function emitSection(emit: EmitResult[]): string {
   const lines = [
-    '## 1. Emit cost per row',
+    EMIT_HEADING,
     '',
     'Full path (RowSpec → metadata sanitising and scrubbing → envelope → capped JSON → one `writeSync` to a file) versus the',
     'floor (`JSON.stringify` of the same envelope + one `writeSync`) and pino (`logger.info(envelope)`, default options,',
@@ -108,6 +111,7 @@ function emitSection(emit: EmitResult[]): string {
     verdicts('p99 ≤ 12 µs (batch means)', (r) => r.p99Ns <= EMIT_P99_TARGET_NS),
     verdicts('p99 ≤ 12 µs (single rows)', (r) => r.singleP99Ns <= EMIT_P99_TARGET_NS),
     verdicts('median below pino', (r) => r.medianNs < of(r.row, 'pino').medianNs),
+    verdicts(`median ≤ floor + ${EMIT_ROW_OVER_FLOOR_NS / 1000} µs`, (r) => r.medianNs <= of(r.row, 'floor').medianNs + EMIT_ROW_OVER_FLOOR_NS),
   );
   return lines.join('\n');
 }
@@ -131,9 +135,11 @@ function parseSection(parse: ParseResult[]): string {
   return lines.join('\n');
 }
 
-function scrubSection(scrub: ScrubResult[]): string {
+export const SCRUB_HEADING = '## 1c. Scrubbing per call';
+
+export function scrubSection(scrub: ScrubResult[]): string {
   const lines = [
-    '## 1c. Scrubbing per call',
+    SCRUB_HEADING,
     '',
     '`scrub()` on one string, as every message, path, name and header value goes through it before it enters a row. The',
     `adversarial row is the slowest of ${scrub.find((r) => r.inputs)?.inputs ?? 'all'} inputs of 2 KB built to make a finder rescan: every family's literal`,
@@ -236,7 +242,7 @@ export function fixedRateSection({ config, results }: NonNullable<BenchResults['
         const r = cell(node, mode, adapter, endpoint);
         if (!r) return '';
         if (mode === 'none') return `${r.cpuPerRequestUs.toFixed(0)}`;
-        return `+${r.addedUs.toFixed(0)} [${r.addedQ1Us.toFixed(0)}–${r.addedQ3Us.toFixed(0)}]`;
+        return `${r.addedUs >= 0 ? '+' : ''}${r.addedUs.toFixed(0)} [${r.addedQ1Us.toFixed(0)}–${r.addedQ3Us.toFixed(0)}]`;
       });
       const linesPer = FIXED_RATE_ENDPOINTS.map((endpoint) => cell(node, mode, 'express', endpoint)?.linesPerRequest.toFixed(2) ?? '').join(' / ');
       const errors = results.filter((r) => r.node === node && r.mode === mode).reduce((n, r) => n + r.errors, 0);

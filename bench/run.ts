@@ -15,7 +15,7 @@ import type { ParseResult } from './stream-parse';
 import type { ScrubResult } from './scrub-cost';
 import { machineInfo } from './machine';
 import { outFile, ROOT } from './paths';
-import { BenchResults, FIXED_RATE_HEADING, fixedRateSection, renderReport } from './report';
+import { BenchResults, EMIT_HEADING, emitSection, FIXED_RATE_HEADING, fixedRateSection, renderReport, SCRUB_HEADING, scrubSection } from './report';
 import { measureFixedRate } from './fixed-rate';
 import { measureRequestOverhead, NodeRuntime } from './request-overhead';
 import { runSoak } from './soak';
@@ -43,19 +43,41 @@ function reportOnly(): void {
   log(`re-rendered ${target} from bench/out/results.json`);
 }
 
-/**
- * `--only fixed-rate`: table 2a alone (about 25 min), put into bench/results.md
- * in place of its previous version (or before the soak section), the rest of
- * the file kept as the last full run wrote it.
- */
+/** `--only fixed-rate`: table 2a alone (about 25 min), put into bench/results.md (see spliceSection). */
 async function fixedRateOnly(config: BenchConfig): Promise<void> {
   const results = await measureFixedRate(config.fixedRate, overheadRuntimes(), log);
   writeFileSync(outFile('fixed-rate.json'), JSON.stringify({ config: config.fixedRate, results }, null, 2));
+  spliceSection(config, FIXED_RATE_HEADING, '\n## 3. Soak', fixedRateSection({ config: config.fixedRate, results }));
+}
+
+/** `--only emit`: table 1 alone, put into bench/results.md in place of its previous version. */
+async function emitOnly(config: BenchConfig): Promise<void> {
+  const emit = await forkForResult<BenchConfig['emit'], EmitResult[]>('emit-cost.js', config.emit, 180_000);
+  for (const r of emit) log(`  ${r.row} ${r.writer}: median ${(r.medianNs / 1000).toFixed(2)} µs, p99 ${(r.p99Ns / 1000).toFixed(2)} µs`);
+  writeFileSync(outFile('emit.json'), JSON.stringify(emit, null, 2));
+  spliceSection(config, EMIT_HEADING, '\n## 1b.', emitSection(emit));
+}
+
+/** `--only scrub`: table 1c alone, put into bench/results.md in place of its previous version. */
+async function scrubOnly(config: BenchConfig): Promise<void> {
+  const scrub = await forkForResult<BenchConfig['scrub'], ScrubResult[]>('scrub-cost.js', config.scrub, 180_000);
+  for (const r of scrub) log(`  scrub ${r.input}${r.slowest ? ` (${r.slowest})` : ''}: median ${(r.medianNs / 1000).toFixed(2)} µs, p99 ${(r.p99Ns / 1000).toFixed(2)} µs`);
+  writeFileSync(outFile('scrub.json'), JSON.stringify(scrub, null, 2));
+  spliceSection(config, SCRUB_HEADING, '\n## 2.', scrubSection(scrub));
+}
+
+/**
+ * Replaces one section of bench/results.md (from its heading to the next `## `)
+ * with a new run's, or inserts it before `before`; the rest is kept as written.
+ */
+function spliceSection(config: BenchConfig, heading: string, before: string, fresh: string): void {
+  const machine = machineInfo();
+  const stamp = `_This section alone was re-run (\`--only\`) on ${new Date().toISOString()}, Node ${machine.node}, library source ${machine.source}; the header of this file describes the last full run._`;
+  const section = fresh.replace(`${heading}\n`, `${heading}\n\n${stamp}\n`);
   const target = config.smoke ? outFile('results-smoke.md') : join(ROOT, 'bench', 'results.md');
-  const section = fixedRateSection({ config: config.fixedRate, results });
   const current = config.smoke ? '' : readFileSync(target, 'utf8');
-  const start = current.indexOf(FIXED_RATE_HEADING);
-  const next = start < 0 ? current.indexOf('\n## 3. Soak') : current.indexOf('\n## ', start + FIXED_RATE_HEADING.length);
+  const start = current.indexOf(heading);
+  const next = start < 0 ? current.indexOf(before) : current.indexOf('\n## ', start + heading.length);
   const updated =
     start < 0
       ? next < 0
@@ -63,14 +85,16 @@ async function fixedRateOnly(config: BenchConfig): Promise<void> {
         : `${current.slice(0, next)}\n${section}\n${current.slice(next)}`
       : `${current.slice(0, start)}${section}\n${next < 0 ? '' : current.slice(next)}`;
   writeFileSync(target, updated);
-  log(`wrote table 2a into ${target}`);
+  log(`wrote "${heading}" into ${target}`);
 }
 
 async function main(): Promise<void> {
   if (process.argv.includes('--report-only')) return reportOnly();
-  if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'fixed-rate') {
-    return fixedRateOnly(process.argv.includes('--smoke') ? SMOKE : FULL);
-  }
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+  if (only === 'fixed-rate') return fixedRateOnly(process.argv.includes('--smoke') ? SMOKE : FULL);
+  if (only === 'emit') return emitOnly(process.argv.includes('--smoke') ? SMOKE : FULL);
+  if (only === 'scrub') return scrubOnly(process.argv.includes('--smoke') ? SMOKE : FULL);
+  if (only !== undefined) throw new Error(`--only takes fixed-rate, emit or scrub, not ${only}`);
   const config: BenchConfig = process.argv.includes('--smoke') ? SMOKE : FULL;
   const started = Date.now();
   const loadAtStart = loadavg();

@@ -4,6 +4,7 @@ import { agentAppModule } from './fixtures/agent-app';
 
 import { useApps, useCapture } from './support/harness';
 import { assertValidRows, lineOf, newTestId, UUIDV7_PATTERN } from 'nestjs-cvdiag/testing';
+import { isTerminalBoundary } from 'nestjs-cvdiag/analysis';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { DEBUG_ENV, useEnv } from './support/env';
@@ -69,7 +70,7 @@ describe.each(ADAPTERS)('hostile input on %s', (adapter) => {
     await new Promise((resolve) => setTimeout(resolve, 30)); // the first answer takes 60 ms: the others are still queued
     socket.destroy();
     const terminalsOf = (id: string) =>
-      capture.rows().filter((row) => row.test_id === id && (row.boundary === 'backend.response.complete' || row.boundary === 'backend.sse.aborted'));
+      capture.rowsOf(id).filter((row) => isTerminalBoundary(row.boundary));
     await waitFor(() => ids.every((id) => terminalsOf(id).length > 0), 'a terminal for each pipelined request');
     await new Promise((resolve) => setTimeout(resolve, 100));
     for (const id of ids) {

@@ -114,10 +114,10 @@ describe.each(ADAPTERS)('module registration on %s', (adapter) => {
 
     expect((await send(skipping.url, { path: '/quiet/health', headers: { 'x-test-id': 'skipped-route' } })).status).toBe(200);
     expect((await send(plain.url, { path: '/json', headers: { 'x-test-id': 'plain-app' } })).status).toBe(200);
-    await waitFor(() => capture.rows().some((row) => row.test_id === 'plain-app' && row.boundary === 'backend.response.complete'), 'terminal');
+    await waitFor(() => capture.rowsOf('plain-app').some((row) => row.boundary === 'backend.response.complete'), 'terminal');
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(capture.rows().filter((row) => row.test_id === 'skipped-route')).toEqual([]);
-    expect(capture.rows().filter((row) => row.test_id === 'plain-app').map((row) => row.boundary)).toEqual(['backend.request.ingress', 'backend.response.complete']);
+    expect(capture.rowsOf('skipped-route')).toEqual([]);
+    expect(capture.rowsOf('plain-app').map((row) => row.boundary)).toEqual(['backend.request.ingress', 'backend.response.complete']);
   });
 
   it('registerEnhancers: false registers no enhancer: only the ingress listener writes rows', async () => {
@@ -154,12 +154,12 @@ describe.each(ADAPTERS)('module registration on %s', (adapter) => {
     await waitFor(() => capture.rows().filter((row) => row.boundary === 'backend.response.complete').length === 2, 'terminals');
     const rows = capture.rows();
     assertValidRows(rows, { tier: 'verbose', adoptedTestIds: true });
-    const boom = rows.filter((row) => row.test_id === 'ordered');
+    const boom = capture.rowsOf('ordered');
     expect(boom.map((row) => row.boundary)).toEqual(['backend.request.ingress', 'backend.error.caught', 'backend.response.complete']);
     expect(boom[1]!.metadata.exception_type).toBe('RuntimeError');
     expect(boom[2]!.metadata).toMatchObject({ http_status: 500, route: '/boom' });
     // The guard's ForbiddenException reaches only a filter.
-    expect(rows.filter((row) => row.test_id === 'ordered-guard').map((row) => row.boundary)).toEqual([
+    expect(capture.rowsOf('ordered-guard').map((row) => row.boundary)).toEqual([
       'backend.request.ingress',
       'backend.error.caught',
       'backend.response.complete',

@@ -72,7 +72,7 @@ describe.each(ADAPTERS)('OpenTelemetry bridge on %s', (adapter) => {
     expect(tree).toHaveLength(3);
 
     // Timings and events match the rows of the same run.
-    const rows = capture.rows().filter((row) => row.test_id === testId);
+    const rows = capture.rowsOf(testId);
     const terminal = rows.find((row) => row.boundary === 'backend.response.complete')!;
     const ingress = rows.find((row) => row.boundary === 'backend.request.ingress')!;
     expect(terminal.boundary === 'backend.response.complete' && ms(root.duration)).toBeCloseTo(Number(terminal.metadata.total_duration_ms), 3);

@@ -72,7 +72,7 @@ describe.each(ADAPTERS)('test kit on %s', (adapter) => {
     expect(request).toHaveEnded('complete', { status: 200 });
     expect(request).toSatisfyCvdiagContract();
     // passThrough (the default): the app's own sink, stdout, got the same rows.
-    expect(stdout.rows().filter((row) => row.test_id === result.testId)).toHaveLength(request.rows.length);
+    expect(stdout.rowsOf(result.testId)).toHaveLength(request.rows.length);
     capture.detach();
   });
 

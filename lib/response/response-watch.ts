@@ -119,6 +119,10 @@ export class ResponseWatch {
       this.commitPendingChunk();
       // A last NDJSON line without its newline is an event only when the body finished.
       if (finished) this.parser?.end((event) => this.onEvent(event));
+    } catch (error) {
+      this.faults.warn('write', 'the end of a body could not be observed', error);
+    }
+    try {
       this.report.ended(finished);
     } catch (error) {
       this.faults.warn('terminal', 'the terminal row of a request could not be written', error);

@@ -75,6 +75,11 @@ export class StdoutCapture {
     });
   }
 
+  /** The rows of one request (or one detached trace's test id), oldest first: the one helper for it. */
+  rowsOf(testId: string): CapturedRow[] {
+    return this.rows().filter((row) => row.test_id === testId);
+  }
+
   /** How many `process.stdout.write` calls carried rows, and the longest of them in bytes. */
   writeStats(): { count: number; maxBytes: number } {
     return { count: this.writes.length, maxBytes: Math.max(0, ...this.writes.map((text) => Buffer.byteLength(text))) };
