@@ -24,6 +24,11 @@ export interface ProcessGlobals {
   readonly storage: AsyncLocalStorage<CvdiagStore>;
   /** Runtimes of the applications running now, oldest first (see runtime/runtime-registry.ts). */
   readonly runtimes: CvdiagRuntime[];
+  /**
+   * Whether process.stdout failed (EPIPE: its reader went away), watched by one
+   * 'error' listener for every StdoutSink of the process (see sinks/stdout.sink.ts).
+   */
+  readonly stdout: { watched: boolean; broken: boolean };
 }
 
 const GLOBALS_KEY = Symbol.for('nestjs-cvdiag.process-globals.v2');
@@ -33,6 +38,7 @@ type Holder = typeof globalThis & { [GLOBALS_KEY]?: ProcessGlobals };
 export const processGlobals: ProcessGlobals = ((globalThis as Holder)[GLOBALS_KEY] ??= {
   storage: new AsyncLocalStorage<CvdiagStore>(),
   runtimes: [],
+  stdout: { watched: false, broken: false },
 });
 
 /** Keys of the properties CVDIAG puts on Node's request, response, socket and server objects. */
@@ -45,11 +51,11 @@ export const NODE_OBJECT_KEYS = Object.freeze({
    * entries alive, so every request of a busy server was promoted to the old
    * generation and each scavenge took 10 to 40 ms instead of 1 (bench/analysis.md).
    */
-  requestState: Symbol.for('nestjs-cvdiag.request-state.v1'),
+  requestState: Symbol.for('nestjs-cvdiag.request-state.v2'),
   /** ServerResponse → what watches its writes (response/response-watch.ts). */
-  observation: Symbol.for('nestjs-cvdiag.observation.v1'),
+  observation: Symbol.for('nestjs-cvdiag.observation.v2'),
   /** Socket → the requests it carries, for its timeout. */
-  socketRequests: Symbol.for('nestjs-cvdiag.socket-requests.v1'),
+  socketRequests: Symbol.for('nestjs-cvdiag.socket-requests.v2'),
   /** http.Server → the ingress listener. */
-  ingressListener: Symbol.for('nestjs-cvdiag.ingress-listener.v1'),
+  ingressListener: Symbol.for('nestjs-cvdiag.ingress-listener.v2'),
 });

@@ -47,6 +47,23 @@ describe('StdoutSink', () => {
     }
   });
 
+  it('a batching sink adds no signal listener (it would change what the signal does)', async () => {
+    capture.allowSeveralRowsPerWrite();
+    const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+    const before = signals.map((signal) => process.listenerCount(signal));
+    const sink = new StdoutSink({ coalesce: { maxDelayMs: 5 } });
+    expect(sink.write('CVDIAG {"n":1}\n')).toBe(true);
+    expect(signals.map((signal) => process.listenerCount(signal))).toEqual(before);
+    await waitFor(() => capture.writeStats().count === 1, 'the delayed batch');
+  });
+
+  it('adds one stdout error listener for the whole process, however many sinks write (no MaxListenersExceededWarning in suites that start many apps)', () => {
+    const before = process.stdout.listenerCount('error');
+    for (let i = 0; i < 25; i++) expect(new StdoutSink().write(`CVDIAG {"n":${i}}\n`)).toBe(true);
+    expect(process.stdout.listenerCount('error') - before).toBeLessThanOrEqual(1);
+    expect(capture.text().split('\n').filter(Boolean)).toHaveLength(25);
+  });
+
   it('held by time, a batch goes out when the delay passes or when it reaches 4 KiB, whichever comes first', async () => {
     capture.allowSeveralRowsPerWrite();
     const sink = new StdoutSink({ coalesce: { maxDelayMs: 30 } });
@@ -132,7 +149,7 @@ describe('a coalescing StdoutSink', () => {
     ['SIGINT', true],
     ['SIGHUP', HELD_ONE_SECOND],
     ['SIGTERM', HELD_ONE_SECOND],
-  ] as const)('writes held rows out on an unhandled %s, and the process still ends by that signal (coalesce: %j)', async (signal, coalesce) => {
+  ] as const)('writes held rows out when %s shuts the app down (enableShutdownHooks), and the process still ends by that signal (coalesce: %j)', async (signal, coalesce) => {
     const run = runCoalescingChild('signal', coalesce);
     await waitFor(() => run.stderr().includes('ready'), 'the child to write its rows');
     // Held by time, the rows are not out yet; held for the turn, they are (that turn has ended).
@@ -142,7 +159,7 @@ describe('a coalescing StdoutSink', () => {
     expect(run.boundaries()).toEqual(['backend.agent.enter', 'backend.agent.exit']);
   });
 
-  it('leaves a SIGTERM the app handles to the app: its own exit code, and the rows written during its shutdown', async () => {
+  it('adds no signal listener: a SIGTERM the app handles itself keeps its exit code, and the rows written during its shutdown come out', async () => {
     const run = runCoalescingChild('handled-signal', HELD_ONE_SECOND);
     await waitFor(() => run.stderr().includes('ready'), 'the child to write its rows');
     run.child.kill('SIGTERM');

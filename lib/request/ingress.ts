@@ -49,23 +49,31 @@ export function attachIngressListener(server: unknown, runtime: CvdiagRuntime): 
  * untouched.
  */
 export function beginRequest(runtime: CvdiagRuntime, request: IncomingMessage, response: ServerResponse): RequestState | undefined {
+  // Once per request, whoever asks (a response watched twice would call its own wrappers).
+  const known = (request as RawRequest)[REQUEST_STATE];
+  if (known !== undefined) return typeof known === 'string' ? undefined : known;
   if (!runtime.isEnabled()) {
-    (request as RawRequest)[REQUEST_STATE] = 'disabled';
+    mark(request, 'disabled');
     return undefined;
   }
   const url = typeof request.url === 'string' ? request.url : '/';
   const query = url.indexOf('?');
   const path = query < 0 ? url : url.slice(0, query);
   if (runtime.isExcluded(path)) {
-    (request as RawRequest)[REQUEST_STATE] = 'excluded';
+    mark(request, 'excluded');
     return undefined;
   }
   const headers = request.headers;
   const state = new RequestState(runtime, correlate(headers['x-test-id'], headers['x-aimock-context'], path, runtime), request, response);
-  (request as RawRequest)[REQUEST_STATE] = state;
+  mark(request, state);
   if (runtime.options.echoTestId) echoTestId(state.testId, response);
   state.start(path);
   return state;
+}
+
+/** Keeps the state (or why there is none) on the request, not enumerable: `{...req}` and logs of it do not carry it. */
+function mark(request: IncomingMessage, value: RequestState | IgnoreReason): void {
+  Object.defineProperty(request, REQUEST_STATE, { value, configurable: true, writable: true, enumerable: false });
 }
 
 /** The `echoTestId` option: the test id as a response header, set before the app writes its head. */

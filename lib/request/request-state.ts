@@ -6,7 +6,6 @@ import type { CvdiagEdgeHeaders, CvdiagTerminationKind } from '../envelope/envel
 import { elapsedMs } from '../envelope/ids.js';
 import { ResponseReport, ResponseWatch } from '../response/response-watch.js';
 import type { CvdiagRuntime } from '../runtime/cvdiag-runtime.js';
-import { sliceCodePoints } from '../scrub/cut.js';
 import { CleanNames } from '../scrub/clean-names.js';
 import { scrubPath } from '../scrub/scrub.js';
 import { errorMetadata, inBandErrorMetadata } from './error-metadata.js';
@@ -251,7 +250,8 @@ export class RequestState extends CorrelationContext implements ResponseReport {
 
   private method(): string {
     const method = this.rawRequest.method;
-    return typeof method === 'string' ? sliceCodePoints(method, 32) : 'UNKNOWN';
+    // Node's parser allows only method tokens, but requests begun by an enhancer (serverless adapters) may carry anything.
+    return typeof method === 'string' ? methods.clean(method) : 'UNKNOWN';
   }
 
   private responseEdgeHeaders(): CvdiagEdgeHeaders {
@@ -269,6 +269,7 @@ export class ClientGoneError extends Error {
 
 /** Event names recur (AG-UI has about twenty), as do route templates: each is cleaned once. */
 const eventTypes = new CleanNames(64);
+const methods = new CleanNames(32);
 const routeTemplates = new CleanNames(256);
 
 /** An event name as a row carries it: scrubbed whole, then cut (a cut first could hide part of a secret). */

@@ -18,12 +18,9 @@ export const ATOMIC_WRITE_BYTES = 4096;
 /** The longest a row may be held (`coalesce: { maxDelayMs }`). */
 export const MAX_HOLD_MS = 1000;
 
-/** Signals whose default action ends the process: held rows are written out first. */
-const FATAL_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
-
 /** Batches holding rows now, so the process's end can write them all out. */
 const holdingRows = new Set<HeldRows>();
-let processListenersAdded = false;
+let exitListenerAdded = false;
 let exiting = false;
 
 function writeOutAll(): void {
@@ -36,24 +33,16 @@ function onExit(): void {
 }
 
 /**
- * A fatal signal: write out what is held, then, if no one else handles the
- * signal (this listener is the only one), remove the listeners and raise it
- * again, so the process ends exactly as it would have without CVDIAG (killed
- * by that signal). When the app handles it (Nest's `enableShutdownHooks()`),
- * the app decides, and rows written during its shutdown go out at 'exit'.
+ * Signals are left alone on purpose: a listener for SIGTERM changes what the
+ * signal does (it no longer ends the process), and two libraries that each
+ * re-raise only when alone (signal-exit does) would leave it ignored. Apps
+ * that handle signals (Nest's `enableShutdownHooks()`) flush the sinks on
+ * shutdown (CvdiagModule), which writes held rows out.
  */
-function onFatalSignal(signal: NodeJS.Signals): void {
-  writeOutAll();
-  if (process.listenerCount(signal) > 1) return;
-  for (const name of FATAL_SIGNALS) process.removeListener(name, onFatalSignal);
-  process.kill(process.pid, signal);
-}
-
-function addProcessListeners(): void {
-  if (processListenersAdded) return;
-  processListenersAdded = true;
+function addExitListener(): void {
+  if (exitListenerAdded) return;
+  exitListenerAdded = true;
   process.on('exit', onExit);
-  for (const signal of FATAL_SIGNALS) process.on(signal, onFatalSignal);
 }
 
 /**
@@ -69,11 +58,12 @@ function addProcessListeners(): void {
  *   unreferenced timer: it never keeps the process alive), so the rows of
  *   many requests share one write.
  * Rows still held when the process ends are written out from its 'exit'
- * event (`process.exit()`, an uncaught exception, the loop running dry) and on
- * SIGTERM, SIGINT and SIGHUP (see onFatalSignal), as are rows written after
- * 'exit': best effort, as a write to a full pipe then cannot wait. Only a
- * process killed without running JavaScript (SIGKILL, an out-of-memory kill,
- * a native crash) loses what is held: at most `maxDelayMs` (or one turn) of rows.
+ * event (`process.exit()`, an uncaught exception, the loop running dry, and a
+ * signal the app handles by shutting down), as are rows written after 'exit':
+ * best effort, as a write to a full pipe then cannot wait. A process ended
+ * without running JavaScript (SIGKILL, an out-of-memory kill, a native crash,
+ * or a SIGTERM/SIGINT/SIGHUP nothing handles) loses what is held: at most
+ * `maxDelayMs` (or one turn) of rows.
  */
 export function holdRows(write: (text: string) => void, maxDelayMs = 0): RowBatch {
   return new HeldRows(write, maxDelayMs);
@@ -103,7 +93,7 @@ class HeldRows implements RowBatch {
     if (exiting || this.bytes >= ATOMIC_WRITE_BYTES) return this.writeOut();
     if (this.scheduled) return;
     this.scheduled = true;
-    addProcessListeners();
+    addExitListener();
     if (this.maxDelayMs === 0) {
       setImmediate(this.onDue);
     } else {

@@ -1,5 +1,8 @@
+import { processGlobals } from '../process-globals.js';
 import { CvdiagSink } from './cvdiag-sink.interface.js';
 import { holdRows, MAX_HOLD_MS, RowBatch } from './row-batch.js';
+
+const stdoutState = processGlobals.stdout;
 
 /** Above this many bytes waiting (in stdout's queue, and held by `coalesce`), rows are dropped and counted. */
 const MAX_PENDING_BYTES = 1024 * 1024;
@@ -17,11 +20,11 @@ export interface StdoutSinkOptions {
    *   at default tier too.
    * Its costs: a row appears at the end of its turn (or up to `maxDelayMs`
    * later), so code that reads stdout right after an `await` may not see it
-   * yet; and held rows are lost when the process is killed without running
-   * JavaScript (SIGKILL, an out-of-memory kill, a native crash). Held rows are
-   * written out on `process.exit()`, an uncaught exception, and SIGTERM,
-   * SIGINT or SIGHUP (the signal is raised again afterwards when nothing else
-   * handles it, so the process still ends by it). Default `false`: every row
+   * yet; and held rows are lost when the process ends without running
+   * JavaScript: SIGKILL, an out-of-memory kill, a native crash, or
+   * SIGTERM/SIGINT/SIGHUP when nothing handles them (no
+   * `app.enableShutdownHooks()`). Held rows are written out on app shutdown,
+   * `process.exit()` and an uncaught exception. Default `false`: every row
    * is handed to stdout before the call that wrote it returns.
    */
   coalesce?: boolean | { maxDelayMs: number };
@@ -34,14 +37,13 @@ export interface StdoutSinkOptions {
  * waits (with what `coalesce` holds), rows are dropped and counted instead.
  *
  * A stdout that fails (EPIPE: the reader of the pipe went away) emits 'error',
- * which crashes a process that has no listener. The sink listens once it first
- * writes, and from then on drops (and counts) rows instead of writing: losing
+ * which crashes a process that has no listener. The first sink to write adds
+ * one listener for the whole process, and from then on every sink drops (and
+ * counts) rows instead of writing: losing
  * the diagnostics must not take the server down. (Rows `coalesce` already held
  * when stdout broke are lost without being counted: they were taken.)
  */
 export class StdoutSink implements CvdiagSink {
-  private broken = false;
-  private listening = false;
   private readonly batch: RowBatch | null;
 
   constructor(options: StdoutSinkOptions = {}) {
@@ -51,14 +53,15 @@ export class StdoutSink implements CvdiagSink {
 
   write(line: string): boolean {
     const stdout = process.stdout;
-    if (!this.listening) {
-      this.listening = true;
+    if (!stdoutState.watched) {
+      // One listener for every sink of the process: sinks are made per app (tests make many) and must not add up.
+      stdoutState.watched = true;
       stdout.on('error', () => {
-        this.broken = true;
+        stdoutState.broken = true;
       });
     }
     const held = this.batch?.heldBytes ?? 0;
-    if (this.broken || stdout.destroyed || stdout.writableLength + held > MAX_PENDING_BYTES) return false;
+    if (stdoutState.broken || stdout.destroyed || stdout.writableLength + held > MAX_PENDING_BYTES) return false;
     if (this.batch) this.batch.add(line);
     else stdout.write(line);
     return true;
@@ -67,13 +70,13 @@ export class StdoutSink implements CvdiagSink {
   flush(): Promise<void> {
     this.batch?.writeOut();
     const stdout = process.stdout;
-    if (this.broken || !stdout.writableNeedDrain) return Promise.resolve();
+    if (stdoutState.broken || !stdout.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => stdout.once('drain', () => resolve()));
   }
 
   private writeNow(text: string): void {
     const stdout = process.stdout;
-    if (this.broken || stdout.destroyed) return;
+    if (stdoutState.broken || stdout.destroyed) return;
     stdout.write(text);
   }
 }

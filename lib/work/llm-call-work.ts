@@ -32,8 +32,8 @@ export class LlmCallWork extends WorkTracker implements LlmUsageTarget {
     context: CorrelationContext,
     parentSpanId: string | null,
     private readonly settings: LlmCallSettings,
-    /** The call's arguments, read for the prompt estimate only when the start row is written. */
-    private readonly args: readonly unknown[],
+    /** The call's arguments, read for the prompt estimate only when the start row is written, then dropped. */
+    private args: readonly unknown[] | undefined,
   ) {
     super(context, parentSpanId);
   }
@@ -43,6 +43,8 @@ export class LlmCallWork extends WorkTracker implements LlmUsageTarget {
   }
 
   protected start(): string | null {
+    const args = this.args ?? [];
+    this.args = undefined; // not held while the call runs
     if (!this.context.writes('backend.llm.call.start')) return null;
     return this.context.emit({
       boundary: 'backend.llm.call.start',
@@ -51,7 +53,7 @@ export class LlmCallWork extends WorkTracker implements LlmUsageTarget {
       metadata: {
         provider: this.settings.provider,
         model: this.settings.model,
-        prompt_token_count_estimate: estimatePromptTokens(this.args),
+        prompt_token_count_estimate: estimatePromptTokens(args),
       },
       metadataClean: true, // strings cleaned at decoration, two counts
       parentSpanId: this.parentSpanId,
