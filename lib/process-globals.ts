@@ -24,11 +24,6 @@ export interface ProcessGlobals {
   readonly storage: AsyncLocalStorage<CvdiagStore>;
   /** Runtimes of the applications running now, oldest first (see runtime/runtime-registry.ts). */
   readonly runtimes: CvdiagRuntime[];
-  /**
-   * Whether process.stdout failed (EPIPE: its reader went away), watched by one
-   * 'error' listener for every StdoutSink of the process (see sinks/stdout.sink.ts).
-   */
-  readonly stdout: { watched: boolean; broken: boolean };
 }
 
 const GLOBALS_KEY = Symbol.for('nestjs-cvdiag.process-globals.v2');
@@ -38,7 +33,6 @@ type Holder = typeof globalThis & { [GLOBALS_KEY]?: ProcessGlobals };
 export const processGlobals: ProcessGlobals = ((globalThis as Holder)[GLOBALS_KEY] ??= {
   storage: new AsyncLocalStorage<CvdiagStore>(),
   runtimes: [],
-  stdout: { watched: false, broken: false },
 });
 
 /** Keys of the properties CVDIAG puts on Node's request, response, socket and server objects. */
@@ -56,6 +50,13 @@ export const NODE_OBJECT_KEYS = Object.freeze({
   observation: Symbol.for('nestjs-cvdiag.observation.v2'),
   /** Socket → the requests it carries, for its timeout. */
   socketRequests: Symbol.for('nestjs-cvdiag.socket-requests.v2'),
+  /**
+   * process.stdout → whether it failed (EPIPE: its reader went away), watched by
+   * one 'error' listener for every StdoutSink (sinks/stdout.sink.ts). On the
+   * stream itself, not on globalThis: test runners give each test file its own
+   * globalThis but share process.stdout.
+   */
+  stdoutHealth: Symbol.for('nestjs-cvdiag.stdout-health.v1'),
   /** http.Server → the ingress listener. */
   ingressListener: Symbol.for('nestjs-cvdiag.ingress-listener.v2'),
 });

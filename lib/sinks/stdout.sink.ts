@@ -1,8 +1,23 @@
-import { processGlobals } from '../process-globals.js';
+import { NODE_OBJECT_KEYS } from '../process-globals.js';
 import { CvdiagSink } from './cvdiag-sink.interface.js';
 import { holdRows, MAX_HOLD_MS, RowBatch } from './row-batch.js';
 
-const stdoutState = processGlobals.stdout;
+const HEALTH = NODE_OBJECT_KEYS.stdoutHealth;
+
+/** Whether stdout failed, kept on the stream, watched by one 'error' listener however many sinks write. */
+function stdoutHealth(stdout: NodeJS.WriteStream): { broken: boolean } {
+  const holder = stdout as NodeJS.WriteStream & { [HEALTH]?: { broken: boolean } };
+  let health = holder[HEALTH];
+  if (health === undefined) {
+    const created = { broken: false };
+    health = created;
+    Object.defineProperty(holder, HEALTH, { value: created, configurable: true, enumerable: false });
+    stdout.on('error', () => {
+      created.broken = true;
+    });
+  }
+  return health;
+}
 
 /** Above this many bytes waiting (in stdout's queue, and held by `coalesce`), rows are dropped and counted. */
 const MAX_PENDING_BYTES = 1024 * 1024;
@@ -53,15 +68,8 @@ export class StdoutSink implements CvdiagSink {
 
   write(line: string): boolean {
     const stdout = process.stdout;
-    if (!stdoutState.watched) {
-      // One listener for every sink of the process: sinks are made per app (tests make many) and must not add up.
-      stdoutState.watched = true;
-      stdout.on('error', () => {
-        stdoutState.broken = true;
-      });
-    }
     const held = this.batch?.heldBytes ?? 0;
-    if (stdoutState.broken || stdout.destroyed || stdout.writableLength + held > MAX_PENDING_BYTES) return false;
+    if (stdoutHealth(stdout).broken || stdout.destroyed || stdout.writableLength + held > MAX_PENDING_BYTES) return false;
     if (this.batch) this.batch.add(line);
     else stdout.write(line);
     return true;
@@ -70,13 +78,13 @@ export class StdoutSink implements CvdiagSink {
   flush(): Promise<void> {
     this.batch?.writeOut();
     const stdout = process.stdout;
-    if (stdoutState.broken || !stdout.writableNeedDrain) return Promise.resolve();
+    if (stdoutHealth(stdout).broken || !stdout.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => stdout.once('drain', () => resolve()));
   }
 
   private writeNow(text: string): void {
     const stdout = process.stdout;
-    if (stdoutState.broken || stdout.destroyed) return;
+    if (stdoutHealth(stdout).broken || stdout.destroyed) return;
     stdout.write(text);
   }
 }
