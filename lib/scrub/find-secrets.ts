@@ -67,12 +67,6 @@ function isDigit(code: number): boolean {
   return code >= 0x30 && code <= 0x39;
 }
 
-/** A cheap first check for afterEscape: a backslash 2 or 6 characters back. */
-function mayFollowEscape(text: string, at: number): boolean {
-  // (never read before the text's start: an out-of-range read is slow)
-  return (at >= 2 && text.charCodeAt(at - 2) === 0x5c) || (at >= 6 && text.charCodeAt(at - 6) === 0x5c);
-}
-
 /**
  * Whether `at` follows an escape of JSON or a string literal (`\n`, `\t`,
  * `\u003c`…): in escaped text (`"line1\nsk-…"`) a token starts a word
@@ -159,6 +153,37 @@ const TOKENS = new PrefixTrie(false);
 const SCHEMES = new PrefixTrie(true);
 TOKEN_RULES.forEach((rule, id) => (rule.anyCase ? SCHEMES : TOKENS).add(rule.prefix, id));
 
+/**
+ * `FIRST_PAIRS[first * 128 + second]` is 1 when some prefix begins with those
+ * two characters (every prefix has two or more): most word starts of ordinary
+ * text fail this one read and never reach the tries.
+ */
+const FIRST_PAIRS = new Uint8Array(128 * 128);
+for (const { prefix, anyCase } of TOKEN_RULES) {
+  const pairs = anyCase ? casings(prefix.slice(0, 2)) : [prefix.slice(0, 2)];
+  for (const pair of pairs) FIRST_PAIRS[(pair.charCodeAt(0) & 0x7f) * 128 + (pair.charCodeAt(1) & 0x7f)] = 1;
+}
+
+/** Every upper/lower-case spelling of a short ASCII string. */
+function casings(text: string): string[] {
+  let out = [''];
+  for (const char of text) out = out.flatMap((head) => [...new Set([head + char.toLowerCase(), head + char.toUpperCase()])]);
+  return out;
+}
+
+/**
+ * Where the escape starting with the backslash at `at` ends (`\n`, `\u003c`…),
+ * or -1: in escaped text (`"line1\nsk-…"`) a token starts a word there,
+ * though the escape's last character is a letter or digit.
+ */
+function escapeEnd(text: string, at: number): number {
+  const letter = text.charCodeAt(at + 1);
+  if (letter === 0x6e || letter === 0x72 || letter === 0x74 || letter === 0x62 || letter === 0x66) return at + 2; // n r t b f
+  if (letter !== 0x75 /* u */) return -1;
+  for (let index = at + 2; index < at + 6; index++) if (!inClass(text.charCodeAt(index), Body.Hex)) return -1;
+  return at + 6;
+}
+
 function toLowerAscii(code: number): number {
   return code >= 0x41 && code <= 0x5a ? code + 0x20 : code;
 }
@@ -171,12 +196,15 @@ function findPrefixedTokens(text: string, spans: SecretSpan[]): void {
   // whose body begins inside that run ends where it ends, shorter, and fails the same way. Skipping it keeps the pass linear.
   let failedUpTo: Int32Array | undefined;
   let previousIsWord = false;
+  let escapedUpTo = -1;
   let at = 0;
   const last = text.length - 1;
   while (at < last) {
     const code = text.charCodeAt(at);
     const isWord = inClass(code, WORD);
-    if (isWord && (!previousIsWord || (mayFollowEscape(text, at) && afterEscape(text, at)))) {
+    if (code === 0x5c /* \ */) escapedUpTo = escapeEnd(text, at);
+    // (`at < last`: the pair's second character is in the text)
+    if (isWord && (!previousIsWord || at === escapedUpTo) && FIRST_PAIRS[code * 128 + (text.charCodeAt(at + 1) & 0x7f)] !== 0) {
       let end = -1;
       for (let pass = 0; pass < 2 && end < 0; pass++) {
         const count = (pass === 0 ? TOKENS : SCHEMES).rulesAt(text, at, candidates);
@@ -408,8 +436,13 @@ const NameKind = {
 } as const;
 type NameKind = (typeof NameKind)[keyof typeof NameKind];
 
-function nameKind(name: string): NameKind {
-  if (name.length === 0) return NameKind.None;
+/** The kind of the name from `start` to `end` of `text`. */
+function nameKind(text: string, start: number, end: number): NameKind {
+  const length = end - start;
+  if (length === 0) return NameKind.None;
+  // The same name over and over (`token: …token: …`, a log of one shape): no new string, no hashing.
+  if (length === lastName.length && text.startsWith(lastName, start)) return lastKind;
+  const name = text.slice(start, end);
   let kind = NAME_KINDS.get(name);
   if (kind === undefined) {
     kind = classifyName(name);
@@ -417,8 +450,14 @@ function nameKind(name: string): NameKind {
     if (NAME_KINDS.size >= 512) NAME_KINDS.clear();
     NAME_KINDS.set(name, kind);
   }
+  lastName = name;
+  lastKind = kind;
   return kind;
 }
+
+let lastName = '';
+
+let lastKind: NameKind = NameKind.None;
 
 const NAME_KINDS = new Map<string, NameKind>();
 
@@ -438,10 +477,17 @@ function findNamedValues(text: string, spans: SecretSpan[]): void {
   // Where the values taken so far end. A name inside one (`key=a/b/token=c`) is still looked at, so a quoted
   // value after it is found; a bare value there is already covered and is not scanned again (linear time).
   let coveredUpTo = 0;
-  for (let separator = nextSeparator(text, 0); separator >= 0; separator = nextSeparator(text, separator + 1)) {
-    const isColon = text.charCodeAt(separator) === 0x3a;
-    if (isColon && text.startsWith('//', separator + 1)) continue; // the `://` of a URL
-    const kind = nameKind(nameBefore(text, separator));
+  // The next `:` and the next `=` (indexOf, not a loop over every character: most text has few of them).
+  let colon = text.indexOf(':');
+  let equals = text.indexOf('=');
+  while (colon >= 0 || equals >= 0) {
+    const isColon = equals < 0 || (colon >= 0 && colon < equals);
+    const separator = isColon ? colon : equals;
+    if (isColon) colon = text.indexOf(':', colon + 1);
+    else equals = text.indexOf('=', equals + 1);
+    if (isColon && text.charCodeAt(separator + 1) === 0x2f && text.charCodeAt(separator + 2) === 0x2f) continue; // the `://` of a URL
+    nameBefore(text, separator);
+    const kind = nameKind(text, nameStart, nameEnd);
     if (kind === NameKind.None) continue;
     let valueAt = separator + 1;
     while (valueAt < text.length && valueAt - separator <= MAX_GAP) {
@@ -450,35 +496,30 @@ function findNamedValues(text: string, spans: SecretSpan[]): void {
       else break;
     }
     if (valueAt < coveredUpTo && !isQuote(text.charCodeAt(valueAt))) continue;
-    const value = valueAfter(text, valueAt);
-    const proseLike = kind === NameKind.Prose && isColon && valueAt > separator + 1 && !value.quoted && !value.scheme;
-    if (value.end > value.start && !(proseLike && !looksRandom(text, value.start, value.end))) {
-      spans.push({ start: value.start, end: value.end });
-      coveredUpTo = Math.max(coveredUpTo, value.end);
+    const written = valueAfter(text, valueAt);
+    const proseLike = kind === NameKind.Prose && isColon && valueAt > separator + 1 && written === Written.Bare;
+    if (valueEnd > valueStart && !(proseLike && !looksRandom(text, valueStart, valueEnd))) {
+      spans.push({ start: valueStart, end: valueEnd });
+      coveredUpTo = Math.max(coveredUpTo, valueEnd);
     }
   }
 }
 
 /** `%20` or `%09` at `at`. */
 function isEscapedBlank(text: string, at: number): boolean {
-  return text.startsWith('%20', at) || text.startsWith('%09', at);
+  return text.charCodeAt(at) === 0x25 && (text.startsWith('%20', at) || text.startsWith('%09', at));
 }
 
 function isQuote(code: number): boolean {
   return code === 0x22 || code === 0x27 || code === 0x5c; // " ' and the \ of an escaped quote
 }
 
-/** The next `:` or `=` from `from`, -1 for none. */
-function nextSeparator(text: string, from: number): number {
-  for (let index = from; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    if (code === 0x3a || code === 0x3d) return index;
-  }
-  return -1;
-}
+/** Where the name nameBefore last found starts and ends. */
+let nameStart = 0;
+let nameEnd = 0;
 
-/** The name written just before a separator: `name=`, `"name": `, `\"name\":`, `Name :`. */
-function nameBefore(text: string, separator: number): string {
+/** The name written just before a separator, into `nameStart` and `nameEnd`: `name=`, `"name": `, `\"name\":`, `Name :`. */
+function nameBefore(text: string, separator: number): void {
   let end = separator;
   while (end > 0 && separator - end < MAX_GAP) {
     if (isSpaceOrTab(text.charCodeAt(end - 1))) end--;
@@ -495,52 +536,62 @@ function nameBefore(text: string, separator: number): string {
   while (start > 0 && end - start < MAX_NAME && isNameChar(text.charCodeAt(start - 1))) start--;
   // `%26sig=` of a text still partly escaped: the name is `sig`, not `26sig`.
   if (start > 0 && text.charCodeAt(start - 1) === 0x25 /* % */ && inClass(text.charCodeAt(start), Body.Hex) && inClass(text.charCodeAt(start + 1), Body.Hex)) start += 2;
-  return text.slice(start, end);
+  nameStart = start;
+  nameEnd = end;
 }
 
 function isNameChar(code: number): boolean {
   return inClass(code, WORD) || code === 0x2d /* - */ || code === 0x2e /* . */;
 }
 
-interface Value {
-  start: number;
-  end: number;
-  quoted: boolean;
-  scheme: boolean;
-}
+/** How the value valueAfter found was written. */
+const Written = { Quoted: 0, Scheme: 1, Bare: 2 } as const;
+type Written = (typeof Written)[keyof typeof Written];
 
-/** The value starting at `at`: a quoted string (also `\"…\"` of escaped JSON), an auth scheme and its token, or a bare word. */
-function valueAfter(text: string, at: number): Value {
+/** Where the value valueAfter last found starts and ends (kept here, not in a new object per value). */
+let valueStart = 0;
+let valueEnd = 0;
+
+/**
+ * The value starting at `at`, into `valueStart` and `valueEnd`: a quoted
+ * string (also `\"…\"` of escaped JSON), an auth scheme's token, or a bare word.
+ */
+function valueAfter(text: string, at: number): Written {
   const first = text.charCodeAt(at);
   if (first === 0x5c /* \ */) {
     // `\"…\"` of escaped JSON, escaped once or more: the value ends at the backslashes before the next `"`.
     let open = at;
     while (open < text.length && text.charCodeAt(open) === 0x5c) open++;
     if (text.charCodeAt(open) === 0x22) {
-      const start = open + 1;
-      let end = text.indexOf('"', start);
-      if (end < 0) end = text.length;
-      else while (end > start && text.charCodeAt(end - 1) === 0x5c) end--;
-      return { start, end, quoted: true, scheme: false };
+      valueStart = open + 1;
+      valueEnd = text.indexOf('"', valueStart);
+      if (valueEnd < 0) valueEnd = text.length;
+      else while (valueEnd > valueStart && text.charCodeAt(valueEnd - 1) === 0x5c) valueEnd--;
+      return Written.Quoted;
     }
   }
   if (first === 0x22 || first === 0x27) {
-    const start = at + 1;
-    let cursor = start;
+    valueStart = at + 1;
+    let cursor = valueStart;
     while (cursor < text.length) {
       const code = text.charCodeAt(cursor);
       if (code === first || code === 0x0a || code === 0x0d) break;
       cursor += code === 0x5c ? 2 : 1;
     }
-    return { start, end: Math.min(cursor, text.length), quoted: true, scheme: false };
+    valueEnd = Math.min(cursor, text.length);
+    return Written.Quoted;
   }
   const wordEnd = bareEnd(text, at);
   if (isSpaceOrTab(text.charCodeAt(wordEnd)) && isAuthScheme(text, at, wordEnd)) {
     let start = wordEnd;
     while (start < text.length && isSpaceOrTab(text.charCodeAt(start))) start++;
-    return { start, end: bareEnd(text, start), quoted: false, scheme: true };
+    valueStart = start;
+    valueEnd = bareEnd(text, start);
+    return Written.Scheme;
   }
-  return { start: at, end: wordEnd, quoted: false, scheme: false };
+  valueStart = at;
+  valueEnd = wordEnd;
+  return Written.Bare;
 }
 
 const AUTH_SCHEMES = ['bearer', 'basic', 'token', 'digest'] as const;
@@ -549,11 +600,12 @@ const AUTH_SCHEMES = ['bearer', 'basic', 'token', 'digest'] as const;
 function isAuthScheme(text: string, start: number, end: number): boolean {
   const length = end - start;
   if (length < 5 || length > 6) return false;
-  return AUTH_SCHEMES.some((scheme) => {
-    if (scheme.length !== length) return false;
-    for (let index = 0; index < length; index++) if ((text.charCodeAt(start + index) | 0x20) !== scheme.charCodeAt(index)) return false;
+  next: for (const scheme of AUTH_SCHEMES) {
+    if (scheme.length !== length) continue;
+    for (let index = 0; index < length; index++) if ((text.charCodeAt(start + index) | 0x20) !== scheme.charCodeAt(index)) continue next;
     return true;
-  });
+  }
+  return false;
 }
 
 /**

@@ -40,7 +40,7 @@ export function scrub(value: unknown): string {
  * text is returned only when decoding revealed a secret.
  */
 function redactSecrets(text: string, spans: SecretSpan[]): string {
-  if (!PERCENT_ESCAPE.test(text)) return redactSpans(text, spans);
+  if (!text.includes('%') || !PERCENT_ESCAPE.test(text)) return redactSpans(text, spans);
   const decoding = decodeMapped(text);
   const revealed = findSecrets(decoding.decoded, false);
   if (revealed.length === 0) return redactSpans(text, spans);
@@ -151,7 +151,7 @@ export function scrubPath(path: string): string {
 /** `text` with each span (clipped to the text; overlapping spans merged) replaced by `[REDACTED]`. */
 function redactSpans(text: string, spans: SecretSpan[]): string {
   if (spans.length === 0) return text;
-  if (spans.length > 1) spans.sort((a, b) => a.start - b.start);
+  if (!inOrder(spans)) spans.sort((a, b) => a.start - b.start);
   let out = '';
   let copiedUpTo = 0;
   for (const span of spans) {
@@ -162,6 +162,12 @@ function redactSpans(text: string, spans: SecretSpan[]): string {
     copiedUpTo = end;
   }
   return out + text.slice(copiedUpTo);
+}
+
+/** Whether the spans are sorted by start already (one finder's spans are). */
+function inOrder(spans: SecretSpan[]): boolean {
+  for (let index = 1; index < spans.length; index++) if (spans[index]!.start < spans[index - 1]!.start) return false;
+  return true;
 }
 
 function toText(value: unknown): string {
