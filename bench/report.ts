@@ -116,13 +116,16 @@ export function emitSection(emit: EmitResult[]): string {
   return lines.join('\n');
 }
 
-function parseSection(parse: ParseResult[]): string {
+export const PARSE_HEADING = '## 1b. Stream parsing per event';
+
+export function parseSection(parse: ParseResult[]): string {
   const lines = [
-    '## 1b. Stream parsing per event',
+    PARSE_HEADING,
     '',
-    `Cutting a body into events and typing each: one ${parse[0]?.eventBytes ?? 200}-byte AG-UI \`TEXT_MESSAGE_CONTENT\` event per write,`,
-    "fed as the raw response sees it. `cvdiag` is the library's parser (bytes in; typed events with their byte size out);",
-    'the string variant includes the conversion of the write to bytes. `eventsource-parser` (npm) takes strings, gives the',
+    `Cutting a body into events and typing them: one ${parse[0]?.eventBytes ?? 200}-byte AG-UI \`TEXT_MESSAGE_CONTENT\` event per write,`,
+    "fed as the raw response sees it. `cvdiag` is the library's parser (bytes in; events with their byte size out). At debug",
+    'tier every event is typed (it is a row); at default tier only events that may be errors are, and the last event of each',
+    '20 is typed at the end, as for a terminal row. The string variants include the conversion of the write to bytes. `eventsource-parser` (npm) takes strings, gives the',
     'whole data of each event, needs `JSON.parse` for the type, and cannot tell an event\'s byte size. Median and p99 of batch means.',
     '',
     '| parser | median µs/event | p99 µs/event | target ≤ 1 µs |',

@@ -15,7 +15,7 @@ import type { ParseResult } from './stream-parse';
 import type { ScrubResult } from './scrub-cost';
 import { machineInfo } from './machine';
 import { outFile, ROOT } from './paths';
-import { BenchResults, EMIT_HEADING, emitSection, FIXED_RATE_HEADING, fixedRateSection, renderReport, SCRUB_HEADING, scrubSection } from './report';
+import { BenchResults, EMIT_HEADING, emitSection, FIXED_RATE_HEADING, fixedRateSection, PARSE_HEADING, parseSection, renderReport, SCRUB_HEADING, scrubSection } from './report';
 import { measureFixedRate } from './fixed-rate';
 import { measureRequestOverhead, NodeRuntime } from './request-overhead';
 import { runSoak } from './soak';
@@ -66,6 +66,13 @@ async function scrubOnly(config: BenchConfig): Promise<void> {
   spliceSection(config, SCRUB_HEADING, '\n## 2.', scrubSection(scrub));
 }
 
+/** `--only parse`: table 1b alone, put into bench/results.md in place of its previous version. */
+async function parseOnly(config: BenchConfig): Promise<void> {
+  const parse = await forkForResult<BenchConfig['parse'], ParseResult[]>('stream-parse.js', config.parse, 120_000);
+  for (const r of parse) log(`  parse ${r.variant}: median ${(r.medianNs / 1000).toFixed(2)} µs, p99 ${(r.p99Ns / 1000).toFixed(2)} µs per ${r.eventBytes}-byte event`);
+  spliceSection(config, PARSE_HEADING, '\n## 1c.', parseSection(parse));
+}
+
 /**
  * Replaces one section of bench/results.md (from its heading to the next `## `)
  * with a new run's, or inserts it before `before`; the rest is kept as written.
@@ -94,7 +101,8 @@ async function main(): Promise<void> {
   if (only === 'fixed-rate') return fixedRateOnly(process.argv.includes('--smoke') ? SMOKE : FULL);
   if (only === 'emit') return emitOnly(process.argv.includes('--smoke') ? SMOKE : FULL);
   if (only === 'scrub') return scrubOnly(process.argv.includes('--smoke') ? SMOKE : FULL);
-  if (only !== undefined) throw new Error(`--only takes fixed-rate, emit or scrub, not ${only}`);
+  if (only === 'parse') return parseOnly(process.argv.includes('--smoke') ? SMOKE : FULL);
+  if (only !== undefined) throw new Error(`--only takes fixed-rate, emit, parse or scrub, not ${only}`);
   const config: BenchConfig = process.argv.includes('--smoke') ? SMOKE : FULL;
   const started = Date.now();
   const loadAtStart = loadavg();

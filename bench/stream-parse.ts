@@ -9,11 +9,19 @@
  * Interleaved batch by batch in one child process.
  */
 import { createParser } from 'eventsource-parser';
-import { bytesOfWrite, StreamEventParser } from '../lib/response/stream-events';
+import { bytesOfWrite, StreamEvent, StreamEventParser } from '../lib/response/stream-events';
 import { runAsChild } from './child';
 import { median, quantile } from './stats';
 
-export type ParseVariant = 'cvdiag (Buffer write)' | 'cvdiag (string write)' | 'eventsource-parser + JSON.parse';
+export type ParseVariant =
+  | 'cvdiag, debug tier (Buffer write)'
+  | 'cvdiag, debug tier (string write)'
+  | 'cvdiag, default tier (Buffer write)'
+  | 'cvdiag, default tier (string write)'
+  | 'eventsource-parser + JSON.parse';
+
+/** Events per request in the default-tier variants: the last one is typed at the end, as a terminal row does. */
+const EVENTS_PER_REQUEST = 20;
 
 export interface ParseResult {
   variant: ParseVariant;
@@ -41,9 +49,17 @@ async function measure(config: ParseConfig): Promise<ParseResult[]> {
   const text = aguiEvent();
   const bytes = Buffer.from(text);
   let sink = 0;
-  const ours = new StreamEventParser('sse');
-  const onEvent = (event: { bytes: number; type: string }) => {
-    sink += event.bytes + event.type.length;
+  // Debug tier types every event; default tier types only what may be an error, and the last event at the end.
+  const typed = new StreamEventParser('sse', true);
+  const lazy = new StreamEventParser('sse', false);
+  const onEvent = (event: StreamEvent) => {
+    sink += event.bytes + (event.type?.length ?? 1);
+  };
+  const defaultTier = (n: number, write: () => Buffer) => {
+    for (let i = 0; i < n; i++) {
+      lazy.feed(write(), onEvent);
+      if (i % EVENTS_PER_REQUEST === EVENTS_PER_REQUEST - 1) sink += lazy.typeOfLast().length;
+    }
   };
   const library = createParser({
     onEvent: (event) => {
@@ -51,8 +67,10 @@ async function measure(config: ParseConfig): Promise<ParseResult[]> {
     },
   });
   const variants: Array<{ variant: ParseVariant; run: (n: number) => void; samples: number[] }> = [
-    { variant: 'cvdiag (Buffer write)', run: (n) => { for (let i = 0; i < n; i++) ours.feed(bytes, onEvent); }, samples: [] },
-    { variant: 'cvdiag (string write)', run: (n) => { for (let i = 0; i < n; i++) ours.feed(bytesOfWrite(text, 'utf8')!, onEvent); }, samples: [] },
+    { variant: 'cvdiag, debug tier (Buffer write)', run: (n) => { for (let i = 0; i < n; i++) typed.feed(bytes, onEvent); }, samples: [] },
+    { variant: 'cvdiag, debug tier (string write)', run: (n) => { for (let i = 0; i < n; i++) typed.feed(bytesOfWrite(text, 'utf8')!, onEvent); }, samples: [] },
+    { variant: 'cvdiag, default tier (Buffer write)', run: (n) => defaultTier(n, () => bytes), samples: [] },
+    { variant: 'cvdiag, default tier (string write)', run: (n) => defaultTier(n, () => bytesOfWrite(text, 'utf8')!), samples: [] },
     { variant: 'eventsource-parser + JSON.parse', run: (n) => { for (let i = 0; i < n; i++) library.feed(text); }, samples: [] },
   ];
   for (let batch = 0; batch < config.warmupBatches + config.batches; batch++) {

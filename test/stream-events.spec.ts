@@ -96,6 +96,34 @@ describe('SSE events from body writes', () => {
   });
 });
 
+describe('events typed only when needed (default tier)', () => {
+  function parseLazily(format: 'sse' | 'ndjson', writes: string[]): { events: StreamEvent[]; last: string } {
+    const parser = new StreamEventParser(format, false);
+    const events: StreamEvent[] = [];
+    for (const write of writes) parser.feed(Buffer.from(write), (event) => events.push(event));
+    parser.end((event) => events.push(event));
+    return { events, last: parser.typeOfLast() };
+  }
+
+  it('counts every event with its bytes, types named ones and possible errors at once, and the last one on request', () => {
+    const secretMessage = 'tool failed';
+    const { events, last } = parseLazily('sse', [
+      agui({ type: 'RUN_STARTED' }),
+      'event: delta\ndata: {}\n\n',
+      agui({ type: 'RUN_ERROR', message: secretMessage }),
+      'event: error\ndata: {"message":"upstream"}\n\n',
+      agui({ type: 'TEXT_MESSAGE_CONTENT', delta: 'x' }),
+      agui({ type: 'RUN_FINISHED' }),
+    ]);
+    expect(events.map((event) => event.type)).toEqual([undefined, 'delta', 'RUN_ERROR', 'error', undefined, undefined]);
+    expect(events.map((event) => event.error?.message)).toEqual([undefined, undefined, secretMessage, 'upstream', undefined, undefined]);
+    expect(events[5]!.bytes).toBe(Buffer.byteLength(agui({ type: 'RUN_FINISHED' })));
+    expect(last).toBe('RUN_FINISHED');
+    expect(parseLazily('sse', ['data: {"object":"chat.completion.chunk"}\n\n', 'data: [DONE]\n\n']).last).toBe('done');
+    expect(parseLazily('ndjson', ['{"type":"A"}\n{"type":', '"B"}']).last).toBe('B');
+  });
+});
+
 describe('NDJSON events', () => {
   it('gives one event per line, typed like SSE data, a last line without newline included', () => {
     const events = parse('ndjson', ['{"type":"RUN_STARTED"}\n{"type":"TEXT_', 'MESSAGE_CONTENT","delta":"hi"}\n\n', '{"a":1}']);

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { INestApplication, Module } from '@nestjs/common';
-import { CvdiagModule } from 'nestjs-cvdiag';
+import { CvdiagModule, type CvdiagTier } from 'nestjs-cvdiag';
 import { CvdiagCapture, streamRequest } from 'nestjs-cvdiag/testing';
 import 'nestjs-cvdiag/testing/jest';
 import { PROTOCOL_SECRET, ProtocolsController } from './fixtures/protocols';
@@ -25,10 +25,10 @@ describe.each(ADAPTERS)('stream protocols on %s', (adapter) => {
     await running?.close();
   });
 
-  async function start(setup?: (app: INestApplication) => void): Promise<{ url: string; capture: CvdiagCapture }> {
+  async function start(setup?: (app: INestApplication) => void, tier: CvdiagTier = 'debug'): Promise<{ url: string; capture: CvdiagCapture }> {
     running = await startApp(ProtocolsModule, adapter, (app) => {
       setup?.(app);
-      capture = CvdiagCapture.attach(app);
+      capture = CvdiagCapture.attach(app, { tier });
     });
     return { url: running.url, capture: capture! };
   }
@@ -111,6 +111,27 @@ describe.each(ADAPTERS)('stream protocols on %s', (adapter) => {
     const missing = await streamRequest(url, { path: '/api/nope' });
     expect(missing.status).toBe(404);
     expect((await capture.request(missing.testId)).terminal?.metadata).toMatchObject({ route: null, method: 'GET' });
+  });
+
+  it('at default tier (no row per event, only the last event typed): the same counts, last types and in-band errors', async () => {
+    const { url, capture } = await start(undefined, 'default');
+    const cases = [
+      { path: '/agui/run', method: 'POST', count: 5, last: 'RUN_FINISHED', errors: [] },
+      { path: '/agui/fail', method: 'POST', count: 2, last: 'RUN_ERROR', errors: [['RUN_ERROR', 'tool call rejected: token [REDACTED] is revoked']] },
+      { path: '/sse/error-event', method: 'GET', count: 2, last: 'error', errors: [['error', 'upstream 401 for [REDACTED]']] },
+      { path: '/openai/stream', method: 'GET', count: 3, last: 'done', errors: [] },
+      { path: '/ndjson', method: 'GET', count: 3, last: 'RUN_FINISHED', errors: [] },
+    ] as const;
+    for (const { path, method, count, last, errors } of cases) {
+      const client = await streamRequest(url, { method, path });
+      const request = await capture.request(client.testId);
+      expect(request).toSatisfyCvdiagContract({ tier: 'default' });
+      expect(request).toContainNoSecret(PROTOCOL_SECRET);
+      expect(request.all('backend.sse.event')).toEqual([]);
+      expect(request.all('backend.error.caught').map((row) => [row.metadata.exception_type, row.metadata.message_scrubbed])).toEqual(errors);
+      expect(request).toHaveEnded('complete', { status: 200 });
+      expect({ path, ...request.terminal?.metadata }).toMatchObject({ path, sse_event_count: count, last_event_type: last });
+    }
   });
 
   it('an event that never ends is counted once, cut at 1 MiB, and the client can still leave', async () => {

@@ -28,13 +28,13 @@ export class RequestState extends CorrelationContext implements ResponseReport {
   intercepted = false;
   /** Counts and parses the response body; read for the terminal row. */
   readonly response: ResponseWatch;
+  /** Each event is a row (debug tier): the watch types every event as it happens. */
+  readonly typesEachEvent: boolean;
 
   /** The request as Express or Fastify hands it to a matched route's pipeline (its template is read from it); undefined when no route matched. */
   private routedRequest: unknown;
   private pendingIngress: RowSpec | null = null;
   private eventCount = 0;
-  /** The `event_type` of the last event, for the terminal row. */
-  private lastEventType: string | null = null;
   private streamErrored = false;
   /** An exception escaped to Nest: an SSE `error` event after it is Nest reporting that same exception. */
   private escapedError = false;
@@ -52,6 +52,7 @@ export class RequestState extends CorrelationContext implements ResponseReport {
     rawResponse: ServerResponse,
   ) {
     super(runtime, correlation);
+    this.typesEachEvent = this.writes('backend.sse.event');
     this.response = new ResponseWatch(this, runtime.faults, rawRequest, rawResponse);
   }
 
@@ -135,13 +136,12 @@ export class RequestState extends CorrelationContext implements ResponseReport {
     });
   }
 
-  /** One event of the response stream: counted at every tier, written at debug. */
-  event(rawType: string, bytes: number): void {
+  /** One event of the response stream: counted at every tier, written at debug (the terminal reads the last one's type from the watch). */
+  event(rawType: string | undefined, bytes: number): void {
     if (this.terminated) return;
     const sequence = this.eventCount++;
+    if (!this.typesEachEvent || rawType === undefined) return;
     const eventType = cleanEventType(rawType);
-    this.lastEventType = eventType;
-    if (!this.writes('backend.sse.event')) return;
     this.write({
       boundary: 'backend.sse.event',
       outcome: 'info',
@@ -179,7 +179,8 @@ export class RequestState extends CorrelationContext implements ResponseReport {
   ended(finished: boolean): void {
     if (this.terminated) return;
     const durationMs = elapsedMs(this.startMs);
-    const ending = { method: this.method(), route: routeTemplateOf(this.routedRequest), last_event_type: this.lastEventType };
+    const lastType = this.response.lastEventType();
+    const ending = { method: this.method(), route: routeTemplateOf(this.routedRequest), last_event_type: lastType === null ? null : cleanEventType(lastType) };
     const bytes = this.response.bytesWritten;
     let row: RowSpec;
     if (finished && !this.streamErrored) {

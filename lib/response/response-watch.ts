@@ -13,8 +13,14 @@ import { bytesOfWrite, StreamEvent, StreamEventParser, StreamFormat, streamForma
 export interface ResponseReport {
   /** The body's first byte went out; `atMs`: when, if that was before this call (a held first piece). */
   firstByte(atMs: number | undefined): void;
-  /** One event of a streamed body, with the name as written (not yet scrubbed) and its size in bytes. */
-  event(rawType: string, bytes: number): void;
+  /**
+   * Whether every event's type is needed as the event happens (a row per
+   * event); if not, events may be reported untyped, and only the last one's
+   * type is read, from `lastEventType()`, at the end. Fixed for the request.
+   */
+  readonly typesEachEvent: boolean;
+  /** One event of a streamed body, with the name as written (not yet scrubbed; undefined: not typed, see typesEachEvent) and its size in bytes. */
+  event(rawType: string | undefined, bytes: number): void;
   /** An error event the body carried (an AG-UI `RUN_ERROR`, an SSE `event: error`). */
   inBandError(type: string, message: string): void;
   /** The server's socket timeout fired while this response was open. */
@@ -57,6 +63,8 @@ export class ResponseWatch {
   private parser?: StreamEventParser;
   /** markEvent() names this response's events (raw chunk streams only). */
   private manualEvents = false;
+  /** The last event's type as written: null before any; undefined when the parser left it untyped (worked out on request). */
+  private lastType: string | null | undefined = null;
   /** A raw chunk's event, held until the next write, a mark or the end: a mark just after its write names it. */
   private pendingChunk: number | null = null;
   /** The first write of a body of declared length, until a second piece makes it a stream. */
@@ -85,6 +93,17 @@ export class ResponseWatch {
     this.socketWatches = watchSocket(request.socket, this);
   }
 
+  /** The type of the body's last event as written (not yet scrubbed), null when it had none. Never throws. */
+  lastEventType(): string | null {
+    if (this.lastType !== undefined) return this.lastType;
+    try {
+      return this.parser!.typeOfLast();
+    } catch (error) {
+      this.faults.warn('event-type', 'the type of the last stream event could not be read', error);
+      return null;
+    }
+  }
+
   /** A response header by lowercase name, including those only given to writeHead(). */
   header(name: string): unknown {
     return this.headHeaders?.get(name) ?? this.response.getHeader(name);
@@ -104,6 +123,7 @@ export class ResponseWatch {
     this.pendingChunk = null;
     this.streamed = true;
     this.ensureFirstByte(undefined);
+    this.lastType = eventType;
     this.report.event(eventType, payloadSizeBytes);
   }
 
@@ -164,7 +184,7 @@ export class ResponseWatch {
   }
 
   private countPiece(chunk: unknown, encoding: unknown, size: number): void {
-    const parser = (this.parser ??= new StreamEventParser(this.formatNow()));
+    const parser = (this.parser ??= new StreamEventParser(this.formatNow(), this.report.typesEachEvent));
     if (parser.format === 'chunks') {
       if (this.manualEvents) return;
       this.commitPendingChunk();
@@ -183,6 +203,7 @@ export class ResponseWatch {
     if (this.pendingChunk === null) return;
     const size = this.pendingChunk;
     this.pendingChunk = null;
+    this.lastType = 'chunk';
     this.report.event('chunk', size);
   }
 
@@ -190,6 +211,7 @@ export class ResponseWatch {
   private eventListener?: (event: StreamEvent) => void;
 
   private onEvent(event: StreamEvent): void {
+    this.lastType = event.type;
     this.report.event(event.type, event.bytes);
     if (event.error) this.report.inBandError(event.error.type, event.error.message);
     if (event.cut) this.faults.warn('event-cut', `a stream event reached ${event.bytes} bytes without ending; it was counted as one event and the rest of it skipped`);

@@ -9,8 +9,13 @@ export type StreamFormat = 'sse' | 'ndjson' | 'chunks';
 
 /** One event as written: its type, its bytes, and for error events what they say. */
 export interface StreamEvent {
-  /** The `event:` name; else the JSON `type` (AG-UI); `chat.completion.chunk`; `done` for `[DONE]`; else `message` (`chunk` for raw writes). */
-  type: string;
+  /**
+   * The `event:` name; else the JSON `type` (AG-UI); `chat.completion.chunk`;
+   * `done` for `[DONE]`; else `message` (`chunk` for raw writes). Undefined when
+   * the parser does not type every event and left this one for later: only the
+   * last event's type is read then, by `typeOfLast()`.
+   */
+  type: string | undefined;
   /** Bytes of the event on the wire, its field lines and the blank line ending it included. */
   bytes: number;
   /** Set for an in-band error (an AG-UI `RUN_ERROR`, an SSE `event: error`): its type, and its message (else its data text). */
@@ -71,8 +76,25 @@ export class StreamEventParser {
   private dataHead = '';
   /** The current event was cut: skip to its end. */
   private skipping = false;
+  /** The data of the last event left untyped (see `typesEach`). */
+  private untypedData = '';
 
-  constructor(readonly format: StreamFormat) {}
+  /**
+   * `typesEach`: type every event as it completes (debug tier, where each one
+   * is a row). Otherwise only what must be known at once is typed: named
+   * events (their name is their type) and events that may be in-band errors
+   * (an `error` name, `RUN_ERROR` in the data); the others are counted with no
+   * type, and only the last one's is worked out, by `typeOfLast()`.
+   */
+  constructor(
+    readonly format: StreamFormat,
+    private readonly typesEach = true,
+  ) {}
+
+  /** The type of the last event when it was left untyped. */
+  typeOfLast(): string {
+    return typeEvent(undefined, this.untypedData, 0).type!;
+  }
 
   /** One write of the body; `onEvent` for every event it completes. */
   feed(chunk: Buffer, onEvent: EventListener): void {
@@ -173,14 +195,14 @@ export class StreamEventParser {
       if (!this.skipping && hasContent(buf, from, to)) {
         this.dataLines = 1;
         this.dataHead = buf.toString('utf8', from, Math.min(to, from + DATA_HEAD_CHARS));
-        onEvent(this.describe(this.eventBytes));
+        onEvent(this.completed(this.eventBytes));
       }
       this.resetEvent();
       return;
     }
     if (to === from && !nonEmpty) {
       // A blank line ends the block: an event when it had data (a comment-only block is a keep-alive).
-      if (!this.skipping && this.dataLines > 0) onEvent(this.describe(this.eventBytes));
+      if (!this.skipping && this.dataLines > 0) onEvent(this.completed(this.eventBytes));
       this.resetEvent();
       return;
     }
@@ -206,19 +228,30 @@ export class StreamEventParser {
 
   /** The event read so far, typed, with what an error event says. */
   private describe(bytes: number): StreamEvent {
-    const named = this.eventName !== undefined && this.eventName !== '' ? this.eventName : undefined;
-    if (named !== undefined && named !== 'error') return { type: named, bytes };
-    const data = this.dataHead;
-    const first = firstNonSpace(data);
-    if (named === undefined && first === 0x5b /* [ */ && data.trim() === '[DONE]') return { type: 'done', bytes };
-    const json = first === 0x7b /* { */ ? readJsonHead(data) : undefined;
-    if (named === 'error') return { type: 'error', bytes, error: { type: 'error', message: json?.message ?? data } };
-    if (json?.type !== undefined && json.type !== '') {
-      if (json.type === 'RUN_ERROR') return { type: json.type, bytes, error: { type: json.type, message: json.message ?? data } };
-      return { type: json.type, bytes };
-    }
-    return { type: json?.object === 'chat.completion.chunk' ? 'chat.completion.chunk' : 'message', bytes };
+    return typeEvent(this.eventName, this.dataHead, bytes);
   }
+
+  /** The event just completed: typed, or when it need not be yet, counted and kept as the last untyped one. */
+  private completed(bytes: number): StreamEvent {
+    if (this.typesEach || this.eventName !== undefined || this.dataHead.includes('RUN_ERROR')) return this.describe(bytes);
+    this.untypedData = this.dataHead;
+    return { type: undefined, bytes };
+  }
+}
+
+/** An event's type from its `event:` name and the head of its data, with what an error event says. */
+function typeEvent(eventName: string | undefined, data: string, bytes: number): StreamEvent {
+  const named = eventName !== undefined && eventName !== '' ? eventName : undefined;
+  if (named !== undefined && named !== 'error') return { type: named, bytes };
+  const first = firstNonSpace(data);
+  if (named === undefined && first === 0x5b /* [ */ && data.trim() === '[DONE]') return { type: 'done', bytes };
+  const json = first === 0x7b /* { */ ? readJsonHead(data) : undefined;
+  if (named === 'error') return { type: 'error', bytes, error: { type: 'error', message: json?.message ?? data } };
+  if (json?.type !== undefined && json.type !== '') {
+    if (json.type === 'RUN_ERROR') return { type: json.type, bytes, error: { type: json.type, message: json.message ?? data } };
+    return { type: json.type, bytes };
+  }
+  return { type: json?.object === 'chat.completion.chunk' ? 'chat.completion.chunk' : 'message', bytes };
 }
 
 /** `buf[from..to)` is the field `name`: the name, then a colon or the end of the line. */
