@@ -9,7 +9,7 @@
  * Interleaved batch by batch in one child process.
  */
 import { createParser } from 'eventsource-parser';
-import { bytesOfWrite, StreamEvent, StreamEventParser } from '../lib/response/stream-events';
+import { StreamEvent, StreamEventParser } from '../lib/response/stream-events';
 import { runAsChild } from './child';
 import { median, quantile } from './stats';
 
@@ -55,9 +55,9 @@ async function measure(config: ParseConfig): Promise<ParseResult[]> {
   const onEvent = (event: StreamEvent) => {
     sink += event.bytes + (event.type?.length ?? 1);
   };
-  const defaultTier = (n: number, write: () => Buffer) => {
+  const defaultTier = (n: number, chunk: string | Buffer) => {
     for (let i = 0; i < n; i++) {
-      lazy.feed(write(), onEvent);
+      lazy.write(chunk, undefined, bytes.length, onEvent);
       if (i % EVENTS_PER_REQUEST === EVENTS_PER_REQUEST - 1) sink += lazy.typeOfLast().length;
     }
   };
@@ -67,10 +67,10 @@ async function measure(config: ParseConfig): Promise<ParseResult[]> {
     },
   });
   const variants: Array<{ variant: ParseVariant; run: (n: number) => void; samples: number[] }> = [
-    { variant: 'cvdiag, debug tier (Buffer write)', run: (n) => { for (let i = 0; i < n; i++) typed.feed(bytes, onEvent); }, samples: [] },
-    { variant: 'cvdiag, debug tier (string write)', run: (n) => { for (let i = 0; i < n; i++) typed.feed(bytesOfWrite(text, 'utf8')!, onEvent); }, samples: [] },
-    { variant: 'cvdiag, default tier (Buffer write)', run: (n) => defaultTier(n, () => bytes), samples: [] },
-    { variant: 'cvdiag, default tier (string write)', run: (n) => defaultTier(n, () => bytesOfWrite(text, 'utf8')!), samples: [] },
+    { variant: 'cvdiag, debug tier (Buffer write)', run: (n) => { for (let i = 0; i < n; i++) typed.write(bytes, undefined, bytes.length, onEvent); }, samples: [] },
+    { variant: 'cvdiag, debug tier (string write)', run: (n) => { for (let i = 0; i < n; i++) typed.write(text, undefined, bytes.length, onEvent); }, samples: [] },
+    { variant: 'cvdiag, default tier (Buffer write)', run: (n) => defaultTier(n, bytes), samples: [] },
+    { variant: 'cvdiag, default tier (string write)', run: (n) => defaultTier(n, text), samples: [] },
     { variant: 'eventsource-parser + JSON.parse', run: (n) => { for (let i = 0; i < n; i++) library.feed(text); }, samples: [] },
   ];
   for (let batch = 0; batch < config.warmupBatches + config.batches; batch++) {

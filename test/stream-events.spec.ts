@@ -122,6 +122,43 @@ describe('events typed only when needed (default tier)', () => {
     expect(parseLazily('sse', ['data: {"object":"chat.completion.chunk"}\n\n', 'data: [DONE]\n\n']).last).toBe('done');
     expect(parseLazily('ndjson', ['{"type":"A"}\n{"type":', '"B"}']).last).toBe('B');
   });
+
+  it('counts a string write that is one whole event without parsing it, and agrees with the parser on everything else', () => {
+    const sse = [
+      '\n', // Nest's header-commit newline
+      agui({ type: 'RUN_STARTED' }),
+      ': keep-alive\n\n',
+      agui({ type: 'TEXT_MESSAGE_CONTENT', delta: 'é€😀' }),
+      'data: {"type":"SPLIT', '"}\n\n',
+      agui({ type: 'A' }) + agui({ type: 'B' }),
+      'data: {"type":"CRLF"}\r\n\r\n',
+      'event: named\ndata: {}\n\n',
+      'data: {}\nevent: late-name\n\n',
+      agui({ type: 'RUN_ERROR', message: 'boom' }),
+      'data: x\n\n\n',
+      'data: {"type":\ndata: "TWO_LINES"}\n\n',
+      'data:{"type":"NO_SPACE"}\n\n',
+      `data: {"type":"LONG","pad":"${'x'.repeat(3000)}"}\n\n`,
+      'data: [DONE]\n\n',
+    ];
+    const ndjson = ['{"type":"ONE"}\n', '{"type":"TW', 'O"}\n', '{"type":"THREE"}\n{"type":"FOUR"}\n', '{"type":"RUN_ERROR","message":"m"}\n', '{"type":"LAST"}\n'];
+    for (const [format, writes] of [['sse', sse], ['ndjson', ndjson]] as const) {
+      const typed = new StreamEventParser(format, true);
+      const lazy = new StreamEventParser(format, false);
+      const all: StreamEvent[] = [];
+      const some: StreamEvent[] = [];
+      const lastTypes: Array<[string | undefined, string]> = [];
+      for (const write of writes) {
+        typed.write(write, undefined, Buffer.byteLength(write), (event) => all.push(event));
+        lazy.write(write, undefined, Buffer.byteLength(write), (event) => some.push(event));
+        if (some.length > 0) lastTypes.push([all.at(-1)!.type, some.at(-1)!.type ?? lazy.typeOfLast()]);
+      }
+      expect(some.map((event) => [event.bytes, event.error])).toEqual(all.map((event) => [event.bytes, event.error]));
+      expect(some.map((event, index) => event.type ?? all[index]!.type)).toEqual(all.map((event) => event.type));
+      for (const [expected, actual] of lastTypes) expect(actual).toBe(expected);
+      expect(some.filter((event) => event.type === undefined).length).toBeGreaterThan(2);
+    }
+  });
 });
 
 describe('NDJSON events', () => {

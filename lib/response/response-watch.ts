@@ -4,7 +4,7 @@ import { EDGE_HEADER_NAMES } from '../correlation/edge-headers.js';
 import type { FaultLog } from '../emitter/fault-log.js';
 import { monoMs } from '../envelope/ids.js';
 import { NODE_OBJECT_KEYS } from '../process-globals.js';
-import { bytesOfWrite, StreamEvent, StreamEventParser, StreamFormat, streamFormatOf } from './stream-events.js';
+import { StreamEvent, StreamEventParser, StreamFormat, streamFormatOf } from './stream-events.js';
 
 /**
  * What a watched response tells its request, in the order it happens. The
@@ -191,8 +191,7 @@ export class ResponseWatch {
       this.pendingChunk = size;
       return;
     }
-    const bytes = bytesOfWrite(chunk, encoding);
-    if (bytes !== undefined) parser.feed(bytes, (this.eventListener ??= (event) => this.onEvent(event)));
+    parser.write(chunk, encoding, size, (this.eventListener ??= (event) => this.onEvent(event)));
   }
 
   private formatNow(): StreamFormat {

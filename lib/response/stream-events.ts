@@ -32,6 +32,12 @@ export const MAX_EVENT_BYTES = 1024 * 1024;
 const LINE_HEAD_BYTES = 4096;
 /** Characters of an event's data kept to type it and to read an error message. */
 const DATA_HEAD_CHARS = 2048;
+/** A longer write is always parsed (a whole-event write is kept until the next event: never a large one). */
+const WHOLE_EVENT_MAX_CHARS = 16 * 1024;
+/** In a write that ends with a blank line: a CR, an earlier blank line, an `event` field, a possible error. */
+const NOT_ONE_SSE_EVENT = /\r|\n\n[^]|\nevent|RUN_ERROR/;
+/** In a write that ends with a newline: a CR, an earlier newline, a possible error. */
+const NOT_ONE_NDJSON_LINE = /\r|\n[^]|RUN_ERROR/;
 /** Characters of an `event:` name kept (it is scrubbed and cut to 64 when written). */
 const EVENT_NAME_CHARS = 256;
 const LF = 0x0a;
@@ -78,6 +84,8 @@ export class StreamEventParser {
   private skipping = false;
   /** The data of the last event left untyped (see `typesEach`). */
   private untypedData = '';
+  /** The last event left untyped when it was a whole write, counted without being parsed (see `write`). */
+  private untypedWrite: string | undefined;
 
   /**
    * `typesEach`: type every event as it completes (debug tier, where each one
@@ -93,7 +101,49 @@ export class StreamEventParser {
 
   /** The type of the last event when it was left untyped. */
   typeOfLast(): string {
-    return typeEvent(undefined, this.untypedData, 0).type!;
+    const write = this.untypedWrite;
+    if (write === undefined) return typeEvent(undefined, this.untypedData, 0).type!;
+    // A write of one line and its terminator (`data: …\n\n`, `{…}\n`) shorter than the data head: its data, read here.
+    const lineEnd = write.length - (this.format === 'sse' ? 2 : 1);
+    if (write.length <= DATA_HEAD_CHARS && write.indexOf('\n') === lineEnd) {
+      const dataStart = this.format === 'sse' ? (write.charCodeAt(DATA.length + 1) === SPACE ? DATA.length + 2 : DATA.length + 1) : 0;
+      return typeEvent(undefined, write.slice(dataStart, lineEnd), 0).type!;
+    }
+    let type = 'message';
+    new StreamEventParser(this.format).feed(bytesOfWrite(write, 'utf8')!, (event) => (type = event.type!));
+    return type;
+  }
+
+  /**
+   * One write of the body as the app made it (a string or bytes, and its size
+   * in bytes); `onEvent` for every event it completes. When events need not be
+   * typed at once, a string that is exactly one whole event (the way agent
+   * servers write SSE and NDJSON: one write per event) is counted without being
+   * encoded or parsed, and kept, to be parsed only if it is the last one.
+   */
+  write(chunk: unknown, encoding: unknown, size: number, onEvent: EventListener): void {
+    if (typeof chunk === 'string' && !this.typesEach && this.isWholeEvent(chunk, encoding)) {
+      this.untypedWrite = chunk;
+      onEvent({ type: undefined, bytes: size });
+      return;
+    }
+    const bytes = bytesOfWrite(chunk, encoding);
+    if (bytes !== undefined) this.feed(bytes, onEvent);
+  }
+
+  /**
+   * Whether `chunk`, written when no line or event is open, is one whole event
+   * that needs no type at once: an SSE block opening with a `data:` line and
+   * ending at its one blank line, with no `event:` line; or one NDJSON object
+   * line. Nothing that may be an error (`RUN_ERROR`) or that has a CR. A quick
+   * check: anything else goes through the parser, which decides.
+   */
+  private isWholeEvent(chunk: string, encoding: unknown): boolean {
+    if (this.lineBytes !== 0 || this.eventBytes !== 0 || this.afterCR || chunk.length > WHOLE_EVENT_MAX_CHARS) return false;
+    if (encoding !== undefined && encoding !== 'utf8' && encoding !== 'utf-8') return false;
+    const last = chunk.length - 1;
+    if (this.format === 'sse') return chunk.startsWith('data:') && chunk.charCodeAt(last) === LF && chunk.charCodeAt(last - 1) === LF && !NOT_ONE_SSE_EVENT.test(chunk);
+    return chunk.charCodeAt(0) === 0x7b /* { */ && chunk.charCodeAt(last) === LF && !NOT_ONE_NDJSON_LINE.test(chunk);
   }
 
   /** One write of the body; `onEvent` for every event it completes. */
@@ -235,6 +285,7 @@ export class StreamEventParser {
   private completed(bytes: number): StreamEvent {
     if (this.typesEach || this.eventName !== undefined || this.dataHead.includes('RUN_ERROR')) return this.describe(bytes);
     this.untypedData = this.dataHead;
+    this.untypedWrite = undefined;
     return { type: undefined, bytes };
   }
 }
