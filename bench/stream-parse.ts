@@ -51,11 +51,12 @@ async function measure(config: ParseConfig): Promise<ParseResult[]> {
   let sink = 0;
   // Debug tier types every event; default tier types only what may be an error, and the last event at the end.
   const typed = new StreamEventParser('sse', true);
-  const lazy = new StreamEventParser('sse', false);
+  const lazyFromBuffers = new StreamEventParser('sse', false);
+  const lazyFromStrings = new StreamEventParser('sse', false);
   const onEvent = (event: StreamEvent) => {
     sink += event.bytes + (event.type?.length ?? 1);
   };
-  const defaultTier = (n: number, chunk: string | Buffer) => {
+  const defaultTier = (n: number, lazy: StreamEventParser, chunk: string | Buffer) => {
     for (let i = 0; i < n; i++) {
       lazy.write(chunk, undefined, bytes.length, onEvent);
       if (i % EVENTS_PER_REQUEST === EVENTS_PER_REQUEST - 1) sink += lazy.typeOfLast().length;
@@ -69,8 +70,8 @@ async function measure(config: ParseConfig): Promise<ParseResult[]> {
   const variants: Array<{ variant: ParseVariant; run: (n: number) => void; samples: number[] }> = [
     { variant: 'cvdiag, debug tier (Buffer write)', run: (n) => { for (let i = 0; i < n; i++) typed.write(bytes, undefined, bytes.length, onEvent); }, samples: [] },
     { variant: 'cvdiag, debug tier (string write)', run: (n) => { for (let i = 0; i < n; i++) typed.write(text, undefined, bytes.length, onEvent); }, samples: [] },
-    { variant: 'cvdiag, default tier (Buffer write)', run: (n) => defaultTier(n, bytes), samples: [] },
-    { variant: 'cvdiag, default tier (string write)', run: (n) => defaultTier(n, text), samples: [] },
+    { variant: 'cvdiag, default tier (Buffer write)', run: (n) => defaultTier(n, lazyFromBuffers, bytes), samples: [] },
+    { variant: 'cvdiag, default tier (string write)', run: (n) => defaultTier(n, lazyFromStrings, text), samples: [] },
     { variant: 'eventsource-parser + JSON.parse', run: (n) => { for (let i = 0; i < n; i++) library.feed(text); }, samples: [] },
   ];
   for (let batch = 0; batch < config.warmupBatches + config.batches; batch++) {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { readJsonHead } from '../lib/response/json-head';
 import { MAX_EVENT_BYTES, StreamEvent, StreamEventParser, streamFormatOf } from '../lib/response/stream-events';
 
@@ -139,12 +139,26 @@ describe('events typed only when needed (default tier)', () => {
       'data: {"type":\ndata: "TWO_LINES"}\n\n',
       'data:{"type":"NO_SPACE"}\n\n',
       `data: {"type":"LONG","pad":"${'x'.repeat(3000)}"}\n\n`,
+      // Past the data head in bytes, not in characters: the type is beyond what is read
+      `data: {"text":"${'é'.repeat(1100)}","type":"PAST_THE_HEAD"}\n\n`,
+      // An error whose type is written with an escape
+      'data: {"type":"RUN\\u005FERROR","message":"escaped"}\n\n',
       'data: [DONE]\n\n',
     ];
-    const ndjson = ['{"type":"ONE"}\n', '{"type":"TW', 'O"}\n', '{"type":"THREE"}\n{"type":"FOUR"}\n', '{"type":"RUN_ERROR","message":"m"}\n', '{"type":"LAST"}\n'];
+    const ndjson = [
+      '{"type":"ONE"}\n',
+      '{"type":"TW',
+      'O"}\n',
+      '{"type":"THREE"}\n{"type":"FOUR"}\n',
+      '{"type":"RUN_ERROR","message":"m"}\n',
+      '{"type":"RUN\\u005FERROR","message":"escaped"}\n',
+      `{"text":"${'é'.repeat(1100)}","type":"PAST_THE_HEAD"}\n`,
+      '{"type":"LAST"}\n',
+    ];
     for (const [format, writes] of [['sse', sse], ['ndjson', ndjson]] as const) {
       const typed = new StreamEventParser(format, true);
       const lazy = new StreamEventParser(format, false);
+      const parsed = jest.spyOn(lazy, 'feed');
       const all: StreamEvent[] = [];
       const some: StreamEvent[] = [];
       const lastTypes: Array<[string | undefined, string]> = [];
@@ -157,6 +171,10 @@ describe('events typed only when needed (default tier)', () => {
       expect(some.map((event, index) => event.type ?? all[index]!.type)).toEqual(all.map((event) => event.type));
       for (const [expected, actual] of lastTypes) expect(actual).toBe(expected);
       expect(some.filter((event) => event.type === undefined).length).toBeGreaterThan(2);
+      // The whole-event writes were counted without the parser; the others went through it.
+      expect(parsed.mock.calls.length).toBeGreaterThan(2);
+      expect(parsed.mock.calls.length).toBeLessThan(writes.length - 2);
+      expect(all.filter((event) => event.error !== undefined).length).toBe(2);
     }
   });
 });

@@ -30,14 +30,18 @@ export type EventListener = (event: StreamEvent) => void;
 export const MAX_EVENT_BYTES = 1024 * 1024;
 /** Bytes of a line kept for parsing (field name plus the start of its value). */
 const LINE_HEAD_BYTES = 4096;
-/** Characters of an event's data kept to type it and to read an error message. */
+/** How much of an event's data is read to type it and to read an error message: this many bytes of a line, and characters in all. */
 const DATA_HEAD_CHARS = 2048;
 /** A longer write is always parsed (a whole-event write is kept until the next event: never a large one). */
 const WHOLE_EVENT_MAX_CHARS = 16 * 1024;
-/** In a write that ends with a blank line: a CR, an earlier blank line, an `event` field, a possible error. */
-const NOT_ONE_SSE_EVENT = /\r|\n\n[^]|\nevent|RUN_ERROR/;
-/** In a write that ends with a newline: a CR, an earlier newline, a possible error. */
-const NOT_ONE_NDJSON_LINE = /\r|\n[^]|RUN_ERROR/;
+/**
+ * In a write that ends with a blank line: a CR, an earlier blank line, an
+ * `event` field, a possible error (`RUN_ERROR`, or a `\u00…` escape, which can
+ * spell it in JSON).
+ */
+const NOT_ONE_SSE_EVENT = /\r|\n\n[^]|\nevent|RUN_ERROR|\\u00/;
+/** In a write that ends with a newline: a CR, an earlier newline, a possible error (as above). */
+const NOT_ONE_NDJSON_LINE = /\r|\n[^]|RUN_ERROR|\\u00/;
 /** Characters of an `event:` name kept (it is scrubbed and cut to 64 when written). */
 const EVENT_NAME_CHARS = 256;
 const LF = 0x0a;
@@ -103,9 +107,9 @@ export class StreamEventParser {
   typeOfLast(): string {
     const write = this.untypedWrite;
     if (write === undefined) return typeEvent(undefined, this.untypedData, 0).type!;
-    // A write of one line and its terminator (`data: …\n\n`, `{…}\n`) shorter than the data head: its data, read here.
+    // A write of one line and its terminator (`data: …\n\n`, `{…}\n`) within the data head's bytes: its data, read here.
     const lineEnd = write.length - (this.format === 'sse' ? 2 : 1);
-    if (write.length <= DATA_HEAD_CHARS && write.indexOf('\n') === lineEnd) {
+    if (write.indexOf('\n') === lineEnd && Buffer.byteLength(write) <= DATA_HEAD_CHARS) {
       const dataStart = this.format === 'sse' ? (write.charCodeAt(DATA.length + 1) === SPACE ? DATA.length + 2 : DATA.length + 1) : 0;
       return typeEvent(undefined, write.slice(dataStart, lineEnd), 0).type!;
     }
@@ -283,11 +287,16 @@ export class StreamEventParser {
 
   /** The event just completed: typed, or when it need not be yet, counted and kept as the last untyped one. */
   private completed(bytes: number): StreamEvent {
-    if (this.typesEach || this.eventName !== undefined || this.dataHead.includes('RUN_ERROR')) return this.describe(bytes);
+    if (this.typesEach || this.eventName !== undefined || mayBeError(this.dataHead)) return this.describe(bytes);
     this.untypedData = this.dataHead;
     this.untypedWrite = undefined;
     return { type: undefined, bytes };
   }
+}
+
+/** Data that may be an AG-UI error event: `RUN_ERROR` as written, or a `\u00…` escape that may spell it. */
+function mayBeError(data: string): boolean {
+  return data.includes('RUN_ERROR') || data.includes('\\u00');
 }
 
 /** An event's type from its `event:` name and the head of its data, with what an error event says. */
