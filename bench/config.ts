@@ -1,4 +1,5 @@
 import type { FixedRateConfig } from './fixed-rate';
+import type { InstructionsConfig } from './instructions';
 
 /**
  * Every count and duration of one bench run in one place, so the full run and
@@ -33,6 +34,8 @@ export interface BenchConfig {
   };
   /** Table 2a: CPU per request at a fixed, evenly paced rate. */
   fixedRate: FixedRateConfig;
+  /** Table 2b: instructions per request under callgrind. */
+  instructions: InstructionsConfig;
   soak: {
     requests: number;
     warmupRequests: number;
@@ -52,6 +55,7 @@ export const FULL: BenchConfig = {
   cliRead: { sizesMb: [60, 300] },
   overhead: { warmupSeconds: 1.5, sliceSeconds: 1, slices: 6, connections: 10 },
   fixedRate: { ratePerSecond: 500, warmupSeconds: 2, sliceSeconds: 2, slices: 7 },
+  instructions: { warmup: 2000, requests: 250, blocks: 8, adapters: ['express', 'fastify'], endpoints: ['agui'] },
   soak: { requests: 100_000, warmupRequests: 2_000, concurrency: 32, disconnectEvery: 5, maxSeconds: 150 },
 };
 
@@ -63,5 +67,6 @@ export const SMOKE: BenchConfig = {
   cliRead: { sizesMb: [2] },
   overhead: { warmupSeconds: 0, sliceSeconds: 0.2, slices: 1, connections: 4 },
   fixedRate: { ratePerSecond: 100, warmupSeconds: 0, sliceSeconds: 0.3, slices: 1 },
+  instructions: { warmup: 10, requests: 10, blocks: 1, adapters: ['express'], endpoints: ['agui'] },
   soak: { requests: 500, warmupRequests: 50, concurrency: 8, disconnectEvery: 5, maxSeconds: 20 },
 };

@@ -14,6 +14,7 @@ import type { SoakResult } from './soak';
 import type { ParseResult } from './stream-parse';
 import type { ScrubResult } from './scrub-cost';
 import type { CliReadResult } from './cli-read';
+import type { InstructionsConfig, InstructionsResult } from './instructions';
 import {
   EMIT_MEDIAN_TARGET_NS,
   EMIT_P99_TARGET_NS,
@@ -41,6 +42,8 @@ export interface BenchResults {
   overhead: OverheadResult[];
   /** Table 2a; absent in results written before it existed. */
   fixedRate?: { config: FixedRateConfig; results: FixedRateResult[] };
+  /** Table 2b; absent in results written before it existed, or when callgrind was not on the machine. */
+  instructions?: { config: InstructionsConfig; base?: string; results: InstructionsResult[] };
   soak: SoakResult;
   /** Absent in results written before table 4 existed. */
   cliRead?: CliReadResult[];
@@ -126,7 +129,7 @@ export function parseSection(parse: ParseResult[]): string {
     "fed as the raw response sees it. `cvdiag` is the library's parser (bytes in; events with their byte size out). At debug",
     'tier every event is typed (it is a row); at default tier only events that may be errors are, and the last event of each',
     '20 is typed at the end, as for a terminal row; there a string write that is one whole event is counted without being parsed',
-    '(see `StreamEventParser.write`). At debug tier the string variant includes the conversion of the write to bytes. `eventsource-parser` (npm) takes strings, gives the',
+    '(one scan of the string: `StreamEventParser.write`). At debug tier the string variant includes the conversion of the write to bytes. `eventsource-parser` (npm) takes strings, gives the',
     'whole data of each event, needs `JSON.parse` for the type, and cannot tell an event\'s byte size. Median and p99 of batch means.',
     '',
     '| parser | median µs/event | p99 µs/event | target ≤ 1 µs |',
@@ -209,6 +212,52 @@ function overheadRows(overhead: OverheadResult[]): string[] {
     );
   }
   return lines;
+}
+
+export const INSTRUCTIONS_HEADING = '## 2b. Instructions per request (callgrind)';
+
+/**
+ * Table 2b: instructions per request per server, and what CVDIAG adds to the
+ * same adapter and endpoint without it; with a base build, the difference.
+ */
+export function instructionsSection({ config, base, results }: { config: InstructionsConfig; base?: string; results: InstructionsResult[] }): string {
+  const lines = [
+    INSTRUCTIONS_HEADING,
+    '',
+    `Instructions the server process ran per request, counted by valgrind's callgrind (user space: Node, V8's code, the garbage`,
+    "collector; the kernel's share of socket and file writes is not counted). Node runs with V8's `--predictable` and",
+    '`--no-memory-reducer`, so a count repeats (two runs of one server side by side agree within 0.1 %), where timings on',
+    'this VM do not; the servers of one adapter and endpoint run side by side, and only they are compared. Requests one at a time on one',
+    `keep-alive connection, ${config.warmup} of warm-up, then ${config.blocks} blocks of ${config.requests}; the median of the blocks (a block holds the`,
+    "young generation's collections; the median leaves out a block where a full collection or a late optimisation landed).",
+    '`agui`: POST SSE written by hand, 20 AG-UI events, one write each; `json`: a small JSON GET.',
+    ...(base === undefined ? [] : [`\`base\`: the library built from ${base}, counted in the same run.`]),
+    '',
+    '| adapter | endpoint | build | tier | instructions per request | added by CVDIAG | rows per request |',
+    '|---|---|---|---|---:|---:|---:|',
+  ];
+  for (const r of results) {
+    const none = results.find((other) => other.adapter === r.adapter && other.endpoint === r.endpoint && other.mode === 'none');
+    const added = r.mode === 'none' || none === undefined ? '' : thousands(r.perRequest - none.perRequest);
+    lines.push(`| ${r.adapter} | ${r.endpoint} | ${r.mode === 'none' ? '' : r.build} | ${r.mode} | ${thousands(r.perRequest)} | ${added} | ${r.rowsPerRequest.toFixed(2)} |`);
+  }
+  const pairs = results.filter((r) => r.build === 'base');
+  if (pairs.length > 0) {
+    lines.push('', '| adapter | endpoint | tier | now − base, instructions per request |', '|---|---|---|---:|');
+    for (const b of pairs) {
+      const now = results.find((r) => r.build === 'now' && r.adapter === b.adapter && r.endpoint === b.endpoint && r.mode === b.mode);
+      if (now) lines.push(`| ${b.adapter} | ${b.endpoint} | ${b.mode} | ${signed(now.perRequest - b.perRequest)} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function thousands(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+function signed(value: number): string {
+  return `${value >= 0 ? '+' : '−'}${thousands(Math.abs(value))}`;
 }
 
 export const FIXED_RATE_HEADING = '## 2a. CPU per request at a fixed rate, beside pino and OpenTelemetry';
@@ -330,6 +379,7 @@ export function renderReport(results: BenchResults, analysisFile: string): strin
     ...(results.scrub ? [scrubSection(results.scrub)] : []),
     overheadSection(results.overhead, results.config),
     ...(results.fixedRate ? [fixedRateSection(results.fixedRate)] : []),
+    ...(results.instructions ? [instructionsSection(results.instructions)] : []),
     soakSection(results.soak),
     ...(results.cliRead ? [cliReadSection(results.cliRead)] : []),
   ];

@@ -15,11 +15,12 @@ import type { ParseResult } from './stream-parse';
 import type { ScrubResult } from './scrub-cost';
 import { machineInfo } from './machine';
 import { outFile, ROOT } from './paths';
-import { BenchResults, EMIT_HEADING, emitSection, FIXED_RATE_HEADING, fixedRateSection, PARSE_HEADING, parseSection, renderReport, SCRUB_HEADING, scrubSection } from './report';
+import { BenchResults, EMIT_HEADING, INSTRUCTIONS_HEADING, instructionsSection, emitSection, FIXED_RATE_HEADING, fixedRateSection, PARSE_HEADING, parseSection, renderReport, SCRUB_HEADING, scrubSection } from './report';
 import { measureFixedRate } from './fixed-rate';
 import { measureRequestOverhead, NodeRuntime } from './request-overhead';
 import { runSoak } from './soak';
 import { measureCliRead } from './cli-read';
+import { callgrindAvailable, measureInstructions } from './instructions';
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -73,6 +74,21 @@ async function parseOnly(config: BenchConfig): Promise<void> {
   spliceSection(config, PARSE_HEADING, '\n## 1c.', parseSection(parse));
 }
 
+/** `--only instructions [--base <dist/cjs dir>]`: table 2b alone (see bench/instructions.ts), put into bench/results.md. */
+async function instructionsOnly(config: BenchConfig): Promise<void> {
+  const result = await countInstructions(config);
+  if (result) spliceSection(config, INSTRUCTIONS_HEADING, '\n## 3. Soak', instructionsSection(result));
+}
+
+async function countInstructions(config: BenchConfig): Promise<BenchResults['instructions']> {
+  if (!callgrindAvailable()) {
+    log('  table 2b not run: valgrind (callgrind) is not installed');
+    return undefined;
+  }
+  const base = process.argv.includes('--base') ? process.argv[process.argv.indexOf('--base') + 1] : undefined;
+  return { config: config.instructions, base, results: await measureInstructions(config.instructions, base, log) };
+}
+
 /**
  * Replaces one section of bench/results.md (from its heading to the next `## `)
  * with a new run's, or inserts it before `before`; the rest is kept as written.
@@ -102,7 +118,8 @@ async function main(): Promise<void> {
   if (only === 'emit') return emitOnly(process.argv.includes('--smoke') ? SMOKE : FULL);
   if (only === 'scrub') return scrubOnly(process.argv.includes('--smoke') ? SMOKE : FULL);
   if (only === 'parse') return parseOnly(process.argv.includes('--smoke') ? SMOKE : FULL);
-  if (only !== undefined) throw new Error(`--only takes fixed-rate, emit, parse or scrub, not ${only}`);
+  if (only === 'instructions') return instructionsOnly(process.argv.includes('--smoke') ? SMOKE : FULL);
+  if (only !== undefined) throw new Error(`--only takes fixed-rate, emit, parse, scrub or instructions, not ${only}`);
   const config: BenchConfig = process.argv.includes('--smoke') ? SMOKE : FULL;
   const started = Date.now();
   const loadAtStart = loadavg();
@@ -126,6 +143,9 @@ async function main(): Promise<void> {
   phase('2a/4 CPU per request at a fixed rate');
   const fixedRate = { config: config.fixedRate, results: await measureFixedRate(config.fixedRate, overheadRuntimes(), log) };
 
+  phase('2b/4 instructions per request (callgrind)');
+  const instructions = await countInstructions(config);
+
   phase('3/4 soak');
   const soak = await runSoak(config.soak, log);
 
@@ -144,6 +164,7 @@ async function main(): Promise<void> {
     scrub,
     overhead,
     fixedRate,
+    instructions,
     soak,
     cliRead,
   };

@@ -143,6 +143,10 @@ describe('events typed only when needed (default tier)', () => {
       `data: {"text":"${'é'.repeat(1100)}","type":"PAST_THE_HEAD"}\n\n`,
       // An error whose type is written with an escape
       'data: {"type":"RUN\\u005FERROR","message":"escaped"}\n\n',
+      // Past a non-ASCII character, the scan goes on: an error, a CR, a second line
+      agui({ delta: 'é', type: 'RUN_ERROR', message: 'after a non-ASCII character' }),
+      'data: {"type":"CR_AFTER_É"}\r\n\r\n',
+      'data: é\ndata: {"type":"TWO_LINES_É"}\n\n',
       'data: [DONE]\n\n',
     ];
     const ndjson = [
@@ -152,6 +156,7 @@ describe('events typed only when needed (default tier)', () => {
       '{"type":"THREE"}\n{"type":"FOUR"}\n',
       '{"type":"RUN_ERROR","message":"m"}\n',
       '{"type":"RUN\\u005FERROR","message":"escaped"}\n',
+      '{"delta":"é","type":"RUN_ERROR","message":"after a non-ASCII character"}\n',
       `{"text":"${'é'.repeat(1100)}","type":"PAST_THE_HEAD"}\n`,
       '{"type":"LAST"}\n',
     ];
@@ -174,7 +179,26 @@ describe('events typed only when needed (default tier)', () => {
       // The whole-event writes were counted without the parser; the others went through it.
       expect(parsed.mock.calls.length).toBeGreaterThan(2);
       expect(parsed.mock.calls.length).toBeLessThan(writes.length - 2);
-      expect(all.filter((event) => event.error !== undefined).length).toBe(2);
+      expect(all.filter((event) => event.error !== undefined).length).toBe(3);
+    }
+  });
+});
+
+describe('event types', () => {
+  it('reads a type written first the same way as one read by the JSON scan: escapes, empty, cut, spaced, errors', () => {
+    const cases: Array<[string, string, boolean]> = [
+      ['{"type":"TEXT_MESSAGE_CONTENT","delta":"x"}', 'TEXT_MESSAGE_CONTENT', false],
+      ['{"type":"A\\"B"}', 'A"B', false],
+      ['{"type":"A\\u0042"}', 'AB', false],
+      ['{"type":""}', 'message', false],
+      ['{"type":"CUT', 'CUT', false],
+      ['{ "type": "SPACED" }', 'SPACED', false],
+      ['{"type":"RUN_ERROR","message":"m"}', 'RUN_ERROR', true],
+    ];
+    for (const [data, type, error] of cases) {
+      const [event] = parse('sse', [`data: ${data}\n\n`]);
+      expect([data, event!.type, event!.error !== undefined]).toEqual([data, type, error]);
+      expect(event!.type).toBe(readJsonHead(data).type || 'message');
     }
   });
 });

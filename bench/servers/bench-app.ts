@@ -7,6 +7,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { from, interval, map, Observable, take } from 'rxjs';
 import { CvdiagModule, StdoutSink } from '../../lib';
+import { AGUI_EVENTS } from './agui-events';
 import { BATCH_DELAY_MS, type ModuleMode } from './modes';
 import type { AdapterName } from './server-main';
 import { CvdiagOtelSink } from '../../lib/otel';
@@ -38,17 +39,6 @@ export const SSE_EVENT_COUNT = 10;
 const TOKENS: MessageEvent[] = Array.from({ length: SSE_EVENT_COUNT }, (_, index) => ({
   data: { index, token: `tok${index} ` },
 }));
-
-export const AGUI_EVENT_COUNT = 20;
-
-/** An AG-UI run as CopilotKit-style runtimes stream it: RUN_STARTED, message start, 16 content deltas, message end, RUN_FINISHED. */
-const AGUI_EVENTS: string[] = [
-  { type: 'RUN_STARTED', threadId: 't1', runId: 'r1' },
-  { type: 'TEXT_MESSAGE_START', messageId: 'm1', role: 'assistant' },
-  ...Array.from({ length: AGUI_EVENT_COUNT - 4 }, (_, index) => ({ type: 'TEXT_MESSAGE_CONTENT', messageId: 'm1', delta: `token ${index} ` })),
-  { type: 'TEXT_MESSAGE_END', messageId: 'm1' },
-  { type: 'RUN_FINISHED', threadId: 't1', runId: 'r1' },
-].map((event) => `data: ${JSON.stringify(event)}\n\n`);
 
 interface RawReply {
   raw?: ServerResponse;

@@ -51,7 +51,7 @@ export function spawnServer(spec: ServerSpec, logFile: string, execArgv: string[
  * The environment of a server under test: options decide enablement and tier,
  * so the emitter switch is removed; the deployment label allows the debug tier.
  */
-function benchEnv(): NodeJS.ProcessEnv {
+export function benchEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, SHOWCASE_ENV: 'development' };
   for (const name of ['CVDIAG_BACKEND_EMITTER', 'CVDIAG_DEBUG', 'CVDIAG_VERBOSE', 'CVDIAG_DEBUG_ALLOW_LIST']) delete env[name];
   return env;

@@ -1,3 +1,4 @@
+import { CleanNames } from '../scrub/clean-names.js';
 import { sliceCodePoints } from '../scrub/cut.js';
 import { scrub, scrubPath } from '../scrub/scrub.js';
 import type { CvdiagCorrelation } from '../context/correlation-context.js';
@@ -67,12 +68,15 @@ function parseContextHeader(header: string | undefined): { slug: string; demo?: 
   return demo ? { slug, demo: boundDemo(scrub(demo).toLowerCase()) } : { slug };
 }
 
+/** Demos named after a path's first segment: the same few on every request of an app, each cleaned once. */
+const pathDemos = new CleanNames(MAX_DEMO_CHARS, 256, scrubPath);
+
 /** First segment of the request path (`/api/chat` → `api`), percent-decoded and scrubbed, else `default`. */
 function demoFromPath(path: string): string {
   const start = path.startsWith('/') ? 1 : 0;
   const end = path.indexOf('/', start);
   const segment = end < 0 ? path.slice(start) : path.slice(start, end);
-  return segment ? boundDemo(scrubPath(segment)) : DEFAULT_DEMO;
+  return segment ? pathDemos.clean(segment) : DEFAULT_DEMO;
 }
 
 /** A scrubbed demo, cut to its bound (never cut before scrubbing: a cut could hide part of a secret). */

@@ -164,13 +164,27 @@ export class CvdiagEmitter {
 
 let lastIsoMs = -1;
 let lastIso = '';
+/** `new Date(…).toISOString()` of the current second without its milliseconds (`2026-12-02T18:12:35.`), and that second. */
+let secondIso = '';
+let secondOfIso = -1;
 
-/** `new Date().toISOString()`, reused within the same millisecond (rows come in bursts). */
+/**
+ * `new Date().toISOString()`, reused within the same millisecond (rows come in
+ * bursts), and within one second only the milliseconds are written: a Date
+ * and its formatting once a second, not once a row.
+ */
 function isoNow(): string {
   const now = Date.now();
   if (now !== lastIsoMs) {
     lastIsoMs = now;
-    lastIso = new Date(now).toISOString();
+    const second = Math.floor(now / 1000);
+    if (second !== secondOfIso) {
+      secondOfIso = second;
+      const iso = new Date(second * 1000).toISOString();
+      secondIso = iso.slice(0, iso.length - 4); // without `000Z`
+    }
+    const ms = now - second * 1000;
+    lastIso = `${secondIso}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
   }
   return lastIso;
 }

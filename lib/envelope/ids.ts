@@ -43,8 +43,13 @@ const generator = new V7Generator({
   },
 });
 
+/** A new UUIDv7 in its canonical form (the package's generator; formatted from its bytes with the span ids' table, about twice as fast as its `toString()`). */
 export function uuidv7(): string {
-  return generator.generate().toString();
+  const b = generator.generate().bytes;
+  return (
+    HEX[b[0]] + HEX[b[1]] + HEX[b[2]] + HEX[b[3]] + '-' + HEX[b[4]] + HEX[b[5]] + '-' + HEX[b[6]] + HEX[b[7]] + '-' +
+    HEX[b[8]] + HEX[b[9]] + '-' + HEX[b[10]] + HEX[b[11]] + HEX[b[12]] + HEX[b[13]] + HEX[b[14]] + HEX[b[15]]
+  );
 }
 
 /** Milliseconds on the process-relative monotonic clock (fractional). */

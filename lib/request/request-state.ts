@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CorrelationContext, CvdiagCorrelation } from '../context/correlation-context.js';
-import { pickEdgeHeaders } from '../correlation/edge-headers.js';
+import { NULL_EDGE_HEADERS, pickEdgeHeaders } from '../correlation/edge-headers.js';
 import type { RowSpec } from '../emitter/cvdiag-emitter.js';
 import type { CvdiagEdgeHeaders, CvdiagTerminationKind } from '../envelope/envelope.types.js';
 import { elapsedMs } from '../envelope/ids.js';
@@ -179,8 +179,10 @@ export class RequestState extends CorrelationContext implements ResponseReport {
   ended(finished: boolean): void {
     if (this.terminated) return;
     const durationMs = elapsedMs(this.startMs);
+    const method = this.method();
+    const route = routeTemplateOf(this.routedRequest);
     const lastType = this.response.lastEventType();
-    const ending = { method: this.method(), route: routeTemplateOf(this.routedRequest), last_event_type: lastType === null ? null : cleanEventType(lastType) };
+    const lastEventType = lastType === null ? null : cleanEventType(lastType);
     const bytes = this.response.bytesWritten;
     let row: RowSpec;
     if (finished && !this.streamErrored) {
@@ -194,7 +196,9 @@ export class RequestState extends CorrelationContext implements ResponseReport {
           content_length: declaredContentLength(this.response.header('content-length')) ?? bytes,
           total_duration_ms: durationMs,
           sse_event_count: this.eventCount,
-          ...ending,
+          method,
+          route,
+          last_event_type: lastEventType,
         },
         metadataClean: true, // numbers CVDIAG counted (Node made statusCode an integer in writeHead)
         edgeHeaders: this.responseEdgeHeaders(),
@@ -206,7 +210,7 @@ export class RequestState extends CorrelationContext implements ResponseReport {
         boundary: 'backend.sse.aborted',
         outcome: kind === 'timeout' ? 'timeout' : 'err',
         durationMs,
-        metadata: { termination_kind: kind, bytes_before_abort: bytes, ...ending },
+        metadata: { termination_kind: kind, bytes_before_abort: bytes, method, route, last_event_type: lastEventType },
         metadataClean: true,
         edgeHeaders: this.responseEdgeHeaders(),
         parentSpanId: this.rootSpanId,
@@ -256,7 +260,7 @@ export class RequestState extends CorrelationContext implements ResponseReport {
   }
 
   private responseEdgeHeaders(): CvdiagEdgeHeaders {
-    return pickEdgeHeaders((name) => this.response.header(name));
+    return this.response.hasEdgeHeaders() ? pickEdgeHeaders((name) => this.response.header(name)) : NULL_EDGE_HEADERS;
   }
 }
 

@@ -34,6 +34,7 @@ type BodyMethod = (...args: unknown[]) => unknown;
 const WATCH = NODE_OBJECT_KEYS.observation;
 type WatchedResponse = ServerResponse & { [WATCH]: ResponseWatch };
 
+const EDGE_HEADERS = new Set<string>(EDGE_HEADER_NAMES);
 /** The response headers CVDIAG reads: the nine edge headers, content-length and content-type (the stream's format). */
 const RECORDED_HEADERS = new Set<string>([...EDGE_HEADER_NAMES, 'content-length', 'content-type']);
 
@@ -101,6 +102,21 @@ export class ResponseWatch {
     } catch (error) {
       this.faults.warn('event-type', 'the type of the last stream event could not be read', error);
       return null;
+    }
+  }
+
+  /**
+   * Whether the response has any of the nine edge headers (set, or given to
+   * writeHead()): most have none, and then none is looked up one by one.
+   * True when the names cannot be read (the lookups then decide).
+   */
+  hasEdgeHeaders(): boolean {
+    try {
+      if (this.headHeaders !== undefined) for (const name of this.headHeaders.keys()) if (EDGE_HEADERS.has(name)) return true;
+      for (const name of this.response.getHeaderNames()) if (EDGE_HEADERS.has(name)) return true;
+      return false;
+    } catch {
+      return true;
     }
   }
 
