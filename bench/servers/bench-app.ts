@@ -7,7 +7,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { from, interval, map, Observable, take } from 'rxjs';
 import { CvdiagModule, StdoutSink } from '../../lib';
-import { AGUI_EVENTS } from './agui-events';
+import { writeAguiRun, type RawReply } from './agui-events';
 import { BATCH_DELAY_MS, type ModuleMode } from './modes';
 import type { AdapterName } from './server-main';
 import { CvdiagOtelSink } from '../../lib/otel';
@@ -40,21 +40,12 @@ const TOKENS: MessageEvent[] = Array.from({ length: SSE_EVENT_COUNT }, (_, index
   data: { index, token: `tok${index} ` },
 }));
 
-interface RawReply {
-  raw?: ServerResponse;
-  hijack?: () => void;
-}
-
 @Controller()
 export class BenchController {
   /** POST SSE written by hand with @Res(), one write per AG-UI event (table 2's `agui` endpoint). */
   @Post('agui')
-  agui(@Res() reply: RawReply & ServerResponse): void {
-    reply.hijack?.();
-    const res = reply.raw ?? reply;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    for (const event of AGUI_EVENTS) res.write(event);
-    res.end();
+  agui(@Res() reply: RawReply): void {
+    writeAguiRun(reply);
   }
 
   /** The small JSON endpoint of table 2. */

@@ -11,9 +11,8 @@ import { Controller, Get, Module, Post, Res, type DynamicModule } from '@nestjs/
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { writeFileSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
 import type * as Library from '../../lib';
-import { AGUI_EVENTS } from './agui-events';
+import { writeAguiRun, type RawReply } from './agui-events';
 
 export interface LibraryServerSpec {
   /** A CommonJS build of nestjs-cvdiag (a `dist/cjs` folder); it must resolve Nest from this checkout's node_modules. */
@@ -27,12 +26,8 @@ export interface LibraryServerSpec {
 class InstructionsController {
   /** As table 2's `agui`: POST SSE written by hand, one write per event. */
   @Post('agui')
-  agui(@Res() reply: { raw?: ServerResponse; hijack?: () => void } & ServerResponse): void {
-    reply.hijack?.();
-    const res = reply.raw ?? reply;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    for (const event of AGUI_EVENTS) res.write(event);
-    res.end();
+  agui(@Res() reply: RawReply): void {
+    writeAguiRun(reply);
   }
 
   @Get('json')
